@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ominix-api's engines and tests use. Safe to
+# run again; does nothing when everything is present.
+set -euo pipefail
+pkgs=(pkg-config libpocketsphinx-dev pocketsphinx-en-us flite1-dev espeak-ng sox
+      alsa-utils chromium libopus-dev libogg-dev libmp3lame-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
