@@ -2,7 +2,7 @@
 GO        ?= go
 BIN       := bin/ominix-api
 # Native engines are compiled in when their Debian libraries are present.
-TAGS      := $(shell ./scripts/tags.sh)
+TAGS      := $(shell ./.ci/tags.sh)
 
 .PHONY: run build test bench lint deps
 run: deps build ## build and start the server on 127.0.0.1:8080
@@ -12,7 +12,7 @@ build:
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/ominix-api
 
 deps: ## install the Debian packages the engines use (asks for sudo when needed)
-	./scripts/install-deps.sh
+	./.ci/install-deps.sh
 
 test: ## every test, with the race detector
 	$(GO) test -race -tags '$(TAGS)' ./...
