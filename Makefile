@@ -15,7 +15,7 @@ deps: ## install the Debian packages the engines use (asks for sudo when needed)
 	./.ci/install-deps.sh
 
 test: ## every test, with the race detector
-	$(GO) test -race -tags '$(TAGS)' ./...
+	$(GO) test -race -tags '$(TAGS)' ./... ./mlxrt/testdata
 
 bench: ## benchmarks; see README for what each reports
 	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem ./...

@@ -110,6 +110,12 @@ type AudioChunk struct {
 	Text  string `json:"text,omitempty"`
 }
 
+// AudioMark reports that every clause pushed before Synthesis.Mark(Tag)
+// has been spoken; protocols that frame audio per message use it.
+type AudioMark struct {
+	Tag string `json:"tag"`
+}
+
 // ImageProgress reports one finished denoising step; Preview, when the
 // generator provides one, is decoded from the intermediate latents.
 type ImageProgress struct {
@@ -132,6 +138,7 @@ func (TranscriptDone) EventType() string  { return "transcript.done" }
 func (SpeechStarted) EventType() string   { return "speech.started" }
 func (SpeechStopped) EventType() string   { return "speech.stopped" }
 func (AudioChunk) EventType() string      { return "audio.chunk" }
+func (AudioMark) EventType() string       { return "audio.mark" }
 func (ImageProgress) EventType() string   { return "image.progress" }
 func (ImageDone) EventType() string       { return "image.done" }
 

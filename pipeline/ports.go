@@ -106,7 +106,8 @@ type Sequence interface {
 	// its thinking block, so that output starts as reasoning text.
 	InReasoning() bool
 	// Release frees the sequence's cache. It runs on the pinned thread and may
-	// be called more than once.
+	// be called more than once; a sequence that was never passed to Step
+	// holds no thread state and may be released from any goroutine.
 	Release()
 }
 

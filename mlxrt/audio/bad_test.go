@@ -1,0 +1,132 @@
+package audio_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ominix/ominix-api/pipeline"
+)
+
+// patch returns a copy of b with v written at off.
+func patch(b []byte, off int, v ...byte) []byte {
+	c := bytes.Clone(b)
+	copy(c[off:], v)
+	return c
+}
+
+func le16(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
+func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
+
+func TestDecodeRejectsBadInput(t *testing.T) {
+	ref := reference(t)
+	wav := buildWAV(wavSpec{tag: 1, bits: 16, channels: 1, rate: 16000}, ref.Samples[:1600])
+	// Offsets in a plain 44-byte-header WAV.
+	const chans, rate, block, bits, dataSize = 22, 24, 32, 34, 40
+	flac := fixture(t, "speech.flac")
+	ogg := fixture(t, "speech.opus")
+	webm := fixture(t, "speech-chrome.webm")
+	cases := []struct {
+		name string
+		data []byte
+		want string // in the message
+	}{
+		{"empty", nil, "audio file is empty"},
+		{"text", []byte("hello, this is not audio\n"), "looks like text"},
+		{"json", []byte(`{"file": "speech.wav"}`), "looks like text"},
+		{"html", []byte("<!doctype html><html></html>"), "looks like text"},
+		{"png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "not a supported audio format"},
+		{"random", randomBytes(4096), "not a supported audio format"},
+		{"one byte", []byte{0xFF}, "not a supported audio format"},
+		{"m4a", []byte("\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00"), "MP4/M4A"},
+		{"aac adts", bytes.Repeat([]byte{0xFF, 0xF1, 0x50, 0x80, 0x02, 0x1F, 0xFC}, 8), "AAC (ADTS)"},
+		{"aiff", []byte("FORM\x00\x00\x00\x10AIFFCOMM"), "AIFF is not supported"},
+		{"avi", []byte("RIFF\x10\x00\x00\x00AVI LIST"), "not WAVE"},
+		{"wav header only", wav[:12], "no fmt chunk"},
+		{"wav cut in fmt", wav[:30], "truncated WAV"},
+		{"wav no data", wav[:36], "no data chunk"},
+		{"wav data past end", patch(wav, dataSize, le32(1<<30)...), "declares 1073741824 bytes but only 3200 are present"},
+		{"wav cut in data", wav[:len(wav)-100], "truncated WAV"},
+		{"wav zero channels", patch(wav, chans, le16(0)...), "declares 0 channels"},
+		{"wav 1000 channels", patch(wav, chans, le16(1000)...), "declares 1000 channels"},
+		{"wav rate 0", patch(wav, rate, le32(0)...), "unsupported sample rate of 0 Hz"},
+		{"wav rate 1 GHz", patch(wav, rate, le32(1e9)...), "unsupported sample rate of 1000000000 Hz"},
+		{"wav 12 bit", patch(wav, bits, le16(12)...), "PCM 12-bit is not supported"},
+		{"wav adpcm", patch(wav, 20, le16(2)...), "MS ADPCM is not supported"},
+		{"wav bad block align", patch(wav, block, le16(3)...), "inconsistent block alignment"},
+		{"wav zero samples", patch(wav[:44], dataSize, le32(0)...), "contains no audio samples"},
+		{"wav huge LIST chunk", append(append([]byte("RIFF\x00\x00\x00\x00WAVELIST"), le32(0xFFFFFFF0)...), 1, 2, 3), "truncated WAV"},
+		{"wav data before fmt", append([]byte("RIFF\x00\x00\x00\x00WAVEdata\x02\x00\x00\x00"), 0, 0), "data chunk before the fmt chunk"},
+		{"wav bad extensible", buildWAV(wavSpec{tag: 0x55, bits: 16, channels: 1, rate: 16000, extensible: true}, ref.Samples[:10]), "not supported"},
+		{"flac signature only", []byte("fLaC"), "truncated FLAC"},
+		{"flac cut in metadata", flac[:30], "truncated FLAC"},
+		{"flac cut in audio", flac[:len(flac)/2], "truncated FLAC"},
+		{"flac corrupt frame", corrupt(flac, len(flac)/2), "malformed FLAC"},
+		{"mp3 id3 only", append([]byte("ID3\x04\x00\x00\x00\x00\x00\x0a"), make([]byte, 10)...), "no MP3 audio after it"},
+		{"mp3 id3 lying size", []byte("ID3\x04\x00\x00\x7f\x7f\x7f\x7fxxxx"), "truncated MP3"},
+		{"ogg capture only", []byte("OggS"), "truncated Ogg"},
+		{"ogg cut mid page", ogg[:len(ogg)/2], "truncated Ogg"},
+		{"ogg bad checksum", corrupt(ogg, len(ogg)/2), "checksum mismatch"},
+		{"ogg vorbis", oggPage(0x02, 1, []byte("\x01vorbis\x00\x00\x00\x00\x02\x44\xac\x00\x00")), "Ogg/Vorbis is not supported"},
+		{"ogg opus head lies", oggPage(0x02, 1, append([]byte("OpusHead\x01\x09"), make([]byte, 9)...)), "declares 9 channels"},
+		{"webm ebml only", webm[:0x24], "truncated WebM"},
+		{"webm cut mid block", webm[:0x200], "truncated WebM"},
+		{"webm wrong doctype", patch(webm, 0x18, []byte("weBm")...), "not WebM or Matroska"},
+		{"webm no audio", mkv(ebmlTracks(mkvTrackSpec{number: 1, kind: 1, codec: "V_VP8"})), "no audio track"},
+		{"webm vorbis", mkv(ebmlTracks(mkvTrackSpec{number: 1, kind: 2, codec: "A_VORBIS"})), "A_VORBIS is not supported"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := codecs.Decode(c.data, pipeline.DecodeOptions{})
+			pe := requireKind(t, err, pipeline.KindInvalid)
+			assert.Contains(t, pe.Message, c.want)
+			assert.Equal(t, "file", pe.Param)
+		})
+	}
+}
+
+// Truncating any fixture anywhere must give a clear error or (for formats
+// without a declared length, such as MP3 or a live WebM) shorter audio.
+func TestDecodeTruncatedEverywhere(t *testing.T) {
+	files := []string{"speech.wav", "speech.flac", "speech16k.mp3", "speech44k.mp3", "speech.opus", "speech-chrome.webm"}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, f := range files {
+		data := fixture(t, f)
+		full, fullErr := codecs.Decode(data, pipeline.DecodeOptions{})
+		for range 40 {
+			n := rng.IntN(len(data))
+			a, err := codecs.Decode(data[:n], pipeline.DecodeOptions{})
+			if err != nil {
+				requireKind(t, err, pipeline.KindInvalid)
+				continue
+			}
+			require.NoError(t, fullErr)
+			assert.Less(t, len(a.Samples), len(full.Samples), "%s cut at %d", f, n)
+		}
+	}
+}
+
+func randomBytes(n int) []byte {
+	rng := rand.New(rand.NewPCG(9, 9))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+		if b[i] == 0xFF { // keep clear of MPEG sync words
+			b[i] = 0
+		}
+	}
+	return b
+}
+
+// corrupt flips bits in a run of bytes in the middle of b.
+func corrupt(b []byte, at int) []byte {
+	c := bytes.Clone(b)
+	for i := at; i < at+16 && i < len(c); i++ {
+		c[i] ^= 0x5A
+	}
+	return c
+}

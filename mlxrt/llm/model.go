@@ -1,0 +1,160 @@
+package llm
+
+import (
+	"math"
+
+	"github.com/ominix/ominix-api/mlxrt/llm/config"
+	"github.com/ominix/ominix-api/mlxrt/mx"
+)
+
+// model runs the decoder stack of the supported families (Qwen3, Qwen2,
+// Llama, Mistral share it; they differ in biases, q/k norms, tying,
+// windows and RoPE scaling, all read from the config).
+type model struct {
+	cfg   *config.Config
+	w     *weights
+	eps   float32
+	scale float32 // attention scale, YaRN's attention factor folded in
+}
+
+func newModel(cfg *config.Config, w *weights) *model {
+	// YaRN multiplies cos and sin by the attention factor a, which scales
+	// every q·k by a²; the cache keeps unscaled keys.
+	a := cfg.RoPE.AttentionFactor
+	return &model{
+		cfg: cfg, w: w, eps: float32(cfg.RMSNormEps),
+		scale: float32(a * a / math.Sqrt(float64(cfg.HeadDim))),
+	}
+}
+
+// span is one sequence's rows in a batched forward pass: rows start…start+n
+// hold its tokens at positions pos…pos+n-1.
+type span struct {
+	cache *kvCache
+	start int
+	n     int
+	pos   int
+	// ropeLen is the sequence length dynamic NTK scaling computes its
+	// frequencies for (transformers: the largest position of the forward
+	// call plus one).
+	ropeLen int
+	logits  bool // compute logits for the span's last row
+}
+
+// forward runs tokens ids (all spans' rows stacked) through the model,
+// appending each span's keys and values to its cache, and returns the
+// logits [S, vocab] of the last row of every span with logits set, in
+// order (nil when no span wants any); with all set, the logits of every
+// row [len(ids), vocab]. Each
+// span's cache must have room for pos+n positions.
+func (m *model) forward(ids []int, spans []span, all bool) *mx.Array {
+	c := m.cfg
+	positions := make([]int, len(ids))
+	for _, sp := range spans {
+		for j := range sp.n {
+			positions[sp.start+j] = sp.pos + j
+		}
+	}
+	h := m.w.embed.take(ids)
+	attn := make([]float32, len(ids)*c.NumHeads*c.HeadDim)
+	for li := range m.w.layers {
+		l := &m.w.layers[li]
+		x := mx.RMSNorm(h, l.inNorm, m.eps)
+		q, k, v := m.qkv(l, x, spans, positions)
+		for _, sp := range spans {
+			m.attend(li, l, q, k, v, sp, attn)
+		}
+		h = mx.Add(h, l.o.apply(mx.FromFloat32(attn, len(ids), len(attn)/len(ids))))
+		x = mx.RMSNorm(h, l.postNorm, m.eps)
+		g := mx.SwiGLU(l.gate.apply(x), l.up.apply(x))
+		h = mx.Add(h, l.down.apply(g))
+	}
+	for _, sp := range spans {
+		sp.cache.length = sp.pos + sp.n
+	}
+	if !all {
+		if h = lastRows(h, spans); h == nil {
+			return nil
+		}
+	}
+	return m.w.head.apply(mx.RMSNorm(h, m.w.norm, m.eps))
+}
+
+// qkv projects x to rotated queries [N, Hq, D] and keys [N, Hkv, D] and to
+// values [N, Hkv, D].
+func (m *model) qkv(l *layer, x *mx.Array, spans []span, positions []int) (q, k, v *mx.Array) {
+	c := m.cfg
+	n := x.Dim(0)
+	q = l.q.apply(x).Reshape(n, c.NumHeads, c.HeadDim)
+	k = l.k.apply(x).Reshape(n, c.NumKVHeads, c.HeadDim)
+	v = l.v.apply(x).Reshape(n, c.NumKVHeads, c.HeadDim)
+	if l.qNorm != nil {
+		q = mx.RMSNorm(q, l.qNorm, m.eps)
+		k = mx.RMSNorm(k, l.kNorm, m.eps)
+	}
+	if !c.RoPE.Dynamic() {
+		o := mx.RoPEOptions{InvFreq: c.RoPE.InvFreq(0), Positions: positions}
+		return mx.RoPE(q, o), mx.RoPE(k, o), v
+	}
+	// Dynamic NTK: each span has its own frequencies.
+	qs, ks := q.Float32View(), k.Float32View()
+	for _, sp := range spans {
+		o := mx.RoPEOptions{InvFreq: c.RoPE.InvFreq(sp.ropeLen), Offset: sp.pos}
+		copy(qs[sp.start*c.NumHeads*c.HeadDim:], mx.RoPE(rows(q, sp.start, sp.n), o).Float32View())
+		copy(ks[sp.start*c.NumKVHeads*c.HeadDim:], mx.RoPE(rows(k, sp.start, sp.n), o).Float32View())
+	}
+	return q, k, v
+}
+
+// attend appends a span's keys and values to its cache and writes its
+// attention output rows into out ([N, Hq·D]).
+func (m *model) attend(li int, l *layer, q, k, v *mx.Array, sp span, out []float32) {
+	c := m.cfg
+	ca := sp.cache
+	ca.k[li] = mx.SliceUpdate(ca.k[li], headMajor(rows(k, sp.start, sp.n)), []int{0, sp.pos, 0})
+	ca.v[li] = mx.SliceUpdate(ca.v[li], headMajor(rows(v, sp.start, sp.n)), []int{0, sp.pos, 0})
+	o := mx.ScaledDotProductAttention(headMajor(rows(q, sp.start, sp.n)), ca.k[li], ca.v[li], mx.SDPAOptions{
+		Scale: m.scale, Causal: true, KVLen: sp.pos + sp.n, Window: l.window,
+	})
+	// o is [Hq, n, D]; the output rows are token-major [n, Hq·D].
+	if sp.n > 1 {
+		o = mx.Transpose(o, 1, 0, 2)
+	}
+	w := c.NumHeads * c.HeadDim
+	copy(out[sp.start*w:(sp.start+sp.n)*w], o.Float32View())
+}
+
+// rows returns rows start…start+n of an F32 array [N, …] as a view.
+func rows(a *mx.Array, start, n int) *mx.Array {
+	shape := a.Shape()
+	w := a.Size() / shape[0]
+	shape[0] = n
+	return mx.FromFloat32(a.Float32View()[start*w:(start+n)*w], shape...)
+}
+
+// headMajor turns token-major [T, H, D] into head-major [H, T, D]; a
+// single token needs no copy.
+func headMajor(a *mx.Array) *mx.Array {
+	if a.Dim(0) == 1 {
+		return a.Reshape(a.Dim(1), 1, a.Dim(2))
+	}
+	return mx.Transpose(a, 1, 0, 2)
+}
+
+// lastRows gathers the last row of every span that wants logits; nil when
+// none does.
+func lastRows(h *mx.Array, spans []span) *mx.Array {
+	w := h.Dim(1)
+	src := h.Float32View()
+	var out []float32
+	for _, sp := range spans {
+		if sp.logits {
+			r := sp.start + sp.n - 1
+			out = append(out, src[r*w:(r+1)*w]...)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return mx.FromFloat32(out, len(out)/w, w)
+}

@@ -1,0 +1,23 @@
+//go:build !amd64 || purego
+
+package kernel
+
+// Features describes the instruction sets the kernels use.
+func Features() string { return "portable Go" }
+
+func gemv(kind WKind, out []float32, ldo int, x []float32, nx, k int, w32 []float32, w16 []uint16, rows int) {
+	gemvGo(kind, out, ldo, x, nx, k, w32, w16, rows)
+}
+
+func f16ToF32(dst []float32, src []uint16)  { f16ToF32Go(dst, src) }
+func bf16ToF32(dst []float32, src []uint16) { bf16ToF32Go(dst, src) }
+
+func gemvQ(p *QParams, out []float32, ldo int, xs []*QX, rows int) { gemvQGo(p, out, ldo, xs, rows) }
+
+func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	sgemmNTGo(m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+func axpyRows(kind WKind, acc []float32, d int, p []float32, ldp, np int, w32 []float32, w16 []uint16, rows int) {
+	axpyRowsGo(kind, acc, d, p, ldp, np, w32, w16, rows)
+}

@@ -1,0 +1,155 @@
+package kernel
+
+import "math"
+
+// ChunkElems is the number of elements the quantized assembly kernels handle
+// per step; a row's last K%ChunkElems elements are handled in Go.
+const ChunkElems = 128
+
+// QParams describes rows of an MLX affine-quantized matrix: element j of row
+// r is S[r*G+g]*q + B[r*G+g] with g = j/GS, G = K/GS and q the Bits-wide
+// field j%(32/Bits) (least significant first) of word j/(32/Bits) of the row
+// in W. S and B are float32 copies of the scales and biases with at least 16
+// spare elements at the end (the kernels read whole vectors).
+type QParams struct {
+	K, GS, Bits int
+	W           []uint32
+	S, B        []float32
+}
+
+// WordsPerRow returns the number of packed words of one row.
+func (p *QParams) WordsPerRow() int { return p.K * p.Bits / 32 }
+
+// Groups returns the number of groups of one row.
+func (p *QParams) Groups() int { return p.K / p.GS }
+
+// QX is an activation row quantized to int8 for the integer dot product with
+// quantized weights: each run of 32/Bits elements (one packed weight word) has
+// its own scale XS and the exact float sum XSum of its elements, so that
+// dot(x, w) = Σ_words S·XS·Σ(q·xq) + B·XSum. The quantization error of x is at
+// most |x|max/254 per 32/Bits-element block.
+type QX struct {
+	K, Bits int
+	Q       []int8    // K values; for 4 bits each full 128-element chunk is stored evens first, then odds
+	XS      []float32 // per word block: scale of Q (max|x|/127)
+	XSum    []float32 // per word block: Σx, exact
+}
+
+// Prepare quantizes x (len K) for weights of the given bit width, reusing
+// q's buffers.
+func (q *QX) Prepare(x []float32, bits int) {
+	k := len(x)
+	epw := 32 / bits
+	nw := k / epw
+	q.K, q.Bits = k, bits
+	q.Q = grow(q.Q, k)
+	q.XS = growF(q.XS, nw)
+	q.XSum = growF(q.XSum, nw)
+	for w := 0; w < nw; w++ {
+		blk := x[w*epw : (w+1)*epw]
+		var mx, sum float32
+		for _, v := range blk {
+			sum += v
+			if a := float32(math.Abs(float64(v))); a > mx {
+				mx = a
+			}
+		}
+		q.XSum[w] = sum
+		if mx == 0 {
+			q.XS[w] = 0
+			for j := range blk {
+				q.Q[q.pos(w*epw+j)] = 0
+			}
+			continue
+		}
+		q.XS[w] = mx / 127
+		inv := 127 / mx
+		for j, v := range blk {
+			q.Q[q.pos(w*epw+j)] = int8(math.RoundToEven(float64(v * inv)))
+		}
+	}
+}
+
+// pos returns where element e lives in Q.
+func (q *QX) pos(e int) int {
+	if q.Bits != 4 || e >= q.K/ChunkElems*ChunkElems {
+		return e
+	}
+	c, r := e/ChunkElems, e%ChunkElems
+	l, i, odd := r/8, (r%8)/2, r%2
+	return c*ChunkElems + odd*64 + 4*l + i
+}
+
+func grow(b []int8, n int) []int8 {
+	if cap(b) < n {
+		return make([]int8, n)
+	}
+	return b[:n]
+}
+
+func growF(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
+}
+
+// GemvQ computes out[b*ldo+r] = dot(xs[b], row r of p) for r < rows, reading
+// each packed weight row once for all activation rows. p.W, p.S and p.B must
+// start at the first row to compute.
+func GemvQ(p *QParams, out []float32, ldo int, xs []*QX, rows int) {
+	if rows == 0 || len(xs) == 0 {
+		return
+	}
+	_ = out[(len(xs)-1)*ldo+rows-1]
+	_ = p.W[rows*p.WordsPerRow()-1]
+	_ = p.S[rows*p.Groups()-1]
+	_ = p.B[rows*p.Groups()-1]
+	gemvQ(p, out, ldo, xs, rows)
+}
+
+// dotQRowGo returns the dot product of x with row r of p over words
+// [w0, w1) of the row, the reference for the assembly kernels.
+func dotQRowGo(p *QParams, x *QX, r, w0, w1 int) float32 {
+	epw := 32 / p.Bits
+	mask := uint32(1)<<p.Bits - 1
+	wpr := p.WordsPerRow()
+	g := p.Groups()
+	words := p.W[r*wpr : (r+1)*wpr]
+	var acc float32
+	for w := w0; w < w1; w++ {
+		word := words[w]
+		var idot int32
+		for j := 0; j < epw; j++ {
+			qv := int32(word >> (uint(j) * uint(p.Bits)) & mask)
+			idot += qv * int32(x.Q[x.pos(w*epw+j)])
+		}
+		grp := r*g + w*epw/p.GS
+		acc += float32(idot)*(p.S[grp]*x.XS[w]) + p.B[grp]*x.XSum[w]
+	}
+	return acc
+}
+
+func gemvQGo(p *QParams, out []float32, ldo int, xs []*QX, rows int) {
+	nw := p.WordsPerRow()
+	for r := 0; r < rows; r++ {
+		for b, x := range xs {
+			out[b*ldo+r] = dotQRowGo(p, x, r, 0, nw)
+		}
+	}
+}
+
+// DequantRow writes row r of p as float32 into dst (len p.K).
+func DequantRow(p *QParams, r int, dst []float32) {
+	epw := 32 / p.Bits
+	mask := uint32(1)<<p.Bits - 1
+	wpr := p.WordsPerRow()
+	g := p.Groups()
+	words := p.W[r*wpr : (r+1)*wpr]
+	dst = dst[:p.K]
+	for j := range dst {
+		qv := float32(words[j/epw] >> (uint(j%epw) * uint(p.Bits)) & mask)
+		grp := r*g + j/p.GS
+		dst[j] = p.S[grp]*qv + p.B[grp]
+	}
+}

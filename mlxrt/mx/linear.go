@@ -1,0 +1,140 @@
+package mx
+
+import (
+	"fmt"
+
+	"github.com/ominix/ominix-api/mlxrt/mx/internal/kernel"
+)
+
+// gemmMinRows is the activation row count from which Linear switches from
+// the batched matrix-vector kernel (weights streamed once, memory-bound) to
+// the blocked GEMM (weights converted to f32 panels, compute-bound).
+const gemmMinRows = 16
+
+// activations returns x as float32 rows (converting when x is not F32) and
+// checks its last dimension.
+func activations(op string, x *Array, k int) []float32 {
+	if x.NDim() == 0 || x.Dim(-1) != k {
+		panic(fmt.Sprintf("mx: %s: input %v, want last dimension %d", op, x, k))
+	}
+	if x.dt == F32 {
+		return f32s(x.data)
+	}
+	if !x.dt.IsFloat() {
+		panic(fmt.Sprintf("mx: %s: input dtype %v", op, x.dt))
+	}
+	return x.Float32s()
+}
+
+func outShape(x *Array, n int) []int {
+	s := x.Shape()
+	s[len(s)-1] = n
+	return s
+}
+
+func weightKind(op string, w *Array) kernel.WKind {
+	switch w.dt {
+	case F32:
+		return kernel.WF32
+	case F16:
+		return kernel.WF16
+	case BF16:
+		return kernel.WBF16
+	}
+	panic(fmt.Sprintf("mx: %s: weight dtype %v, want F32, F16 or BF16", op, w.dt))
+}
+
+func (cpuBackend) Linear(x, w, bias *Array) *Array {
+	if w.NDim() != 2 {
+		panic(fmt.Sprintf("mx: Linear: weight %v, want 2-D [out, in]", w))
+	}
+	n, k := w.shape[0], w.shape[1]
+	kind := weightKind("Linear", w)
+	xs := activations("Linear", x, k)
+	m := len(xs) / max(k, 1)
+	if k == 0 {
+		m = x.Size()
+	}
+	out, o := newF32(outShape(x, n)...)
+	if m >= gemmMinRows {
+		gemmLinear(kind, o, xs, m, n, k, w)
+	} else {
+		var w32 []float32
+		var w16 []uint16
+		if kind == kernel.WF32 {
+			w32 = f32s(w.data)
+		} else {
+			w16 = u16s(w.data)
+		}
+		parallelFor(n, 64, 16, func(lo, hi int) {
+			gemvRows(kind, o[lo:], n, xs, m, k, w32, w16, lo, hi)
+		})
+	}
+	addBias("Linear", o, m, n, bias)
+	return out
+}
+
+// gemvRows computes output columns [lo, hi) for all m activation rows.
+func gemvRows(kind kernel.WKind, o []float32, ldo int, xs []float32, m, k int, w32 []float32, w16 []uint16, lo, hi int) {
+	// Blocks of rows keep the calls long and let the worker that finishes
+	// first not wait on page faults of the other's first touch.
+	if kind == kernel.WF32 {
+		kernel.Gemv(kind, o, ldo, xs, m, k, w32[lo*k:hi*k], nil, hi-lo)
+	} else {
+		kernel.Gemv(kind, o, ldo, xs, m, k, nil, w16[lo*k:hi*k], hi-lo)
+	}
+}
+
+// gemmPanel is the number of weight rows converted to f32 at a time by the
+// GEMM path (panel of gemmPanel×k floats, sized to stay in L2 for k ≤ 4096).
+const gemmPanel = 64
+
+// gemmLinear computes o[m×n] = xs[m×k]·wᵀ, splitting n across threads.
+func gemmLinear(kind kernel.WKind, o, xs []float32, m, n, k int, w *Array) {
+	parallelFor(n, gemmPanel, gemmPanel, func(lo, hi int) {
+		var panel []float32
+		if kind != kernel.WF32 {
+			panel = make([]float32, gemmPanel*k)
+		}
+		for r0 := lo; r0 < hi; r0 += gemmPanel {
+			r1 := min(r0+gemmPanel, hi)
+			var b []float32
+			switch kind {
+			case kernel.WF32:
+				b = f32s(w.data)[r0*k : r1*k]
+			case kernel.WF16:
+				b = panel[:(r1-r0)*k]
+				kernel.F16ToF32(b, u16s(w.data)[r0*k:r1*k])
+			default:
+				b = panel[:(r1-r0)*k]
+				kernel.BF16ToF32(b, u16s(w.data)[r0*k:r1*k])
+			}
+			kernel.SgemmNT(m, r1-r0, k, xs, k, b, k, o[r0:], n)
+		}
+	})
+}
+
+func addBias(op string, o []float32, m, n int, bias *Array) {
+	if bias == nil {
+		return
+	}
+	if bias.Size() != n {
+		panic(fmt.Sprintf("mx: %s: bias %v, want %d elements", op, bias, n))
+	}
+	b := bias.Float32s()
+	for i := 0; i < m; i++ {
+		row := o[i*n : (i+1)*n]
+		for j := range row {
+			row[j] += b[j]
+		}
+	}
+}
+
+func (cpuBackend) Matmul(a, b *Array) *Array {
+	if a.NDim() < 2 || b.NDim() != 2 {
+		panic(fmt.Sprintf("mx: Matmul: shapes %v and %v, want [..., M, K] and [K, N]", a, b))
+	}
+	// Transpose b once so that both operands stream along k.
+	bt := AsType(Transpose(b, 1, 0), F32)
+	return Linear(a, bt, nil)
+}

@@ -1,0 +1,22 @@
+//go:build !(cgo && flite)
+
+package flite_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/ominix/ominix-api/mlxrt/speech/flite"
+	"github.com/ominix/ominix-api/pipeline"
+)
+
+func TestUnavailableWithoutTag(t *testing.T) {
+	_, err := flite.New(nil)
+	assert.ErrorIs(t, err, pipeline.ErrUnavailable)
+	assert.ErrorContains(t, err, "apt-get install flite1-dev")
+	assert.ErrorIs(t, flite.Available(), pipeline.ErrUnavailable)
+	_, err = flite.NewLoader(nil).Load(context.Background(), pipeline.ModelRef{Category: pipeline.TTSSlot, Name: "tts-1"})
+	assert.ErrorIs(t, err, pipeline.ErrUnavailable)
+}
