@@ -94,8 +94,8 @@ func (c container) String() string {
 //     sends it), so every prefix is a playable file;
 //   - pcm: raw signed 16-bit little-endian samples, no header;
 //   - flac: 16-bit, 4096-sample frames;
-//   - mp3: constant bitrate via LAME (build tag lame), at the nearest MP3
-//     rate at or above rate;
+//   - mp3: constant bitrate via LAME (build tag lame), at the smallest
+//     MPEG-1/2 rate at or above rate (16 to 48 kHz);
 //   - opus: Ogg/Opus via libopus (build tag opus), 20 ms packets, one Ogg
 //     page per Write;
 //   - aac and anything else: a KindInvalid error with Param

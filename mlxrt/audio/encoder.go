@@ -28,7 +28,7 @@ type resampling struct {
 // convert returns a's samples at the output rate. The slice is valid until
 // the next call and must not be modified (it may be a's own).
 func (r *resampling) convert(a pipeline.Audio) ([]float32, error) {
-	if a.Rate != r.in {
+	if a.Rate != r.in || r.in == 0 {
 		if err := dsp.CheckRate(a.Rate); err != nil {
 			return nil, fmt.Errorf("audio encoder: input %w", err)
 		}

@@ -96,6 +96,9 @@ func sniffMPEG(data []byte, start int) sniffResult {
 		if h.layer != 3 {
 			return unsupported("MPEG layer I/II audio (MP1/MP2)")
 		}
+		if h.version == 25 {
+			return unsupported("MPEG-2.5 MP3 (8 to 12 kHz)")
+		}
 		return sniffResult{kind: mp3Container, start: p}
 	}
 	if start > 0 {

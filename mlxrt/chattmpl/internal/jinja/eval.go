@@ -408,7 +408,11 @@ func (r *renderer) callMacro(name string, params []param, body []node, defScope 
 				found = true
 			}
 		}
-		if !found {
+		switch {
+		case found:
+		case a.Name == "caller":
+			s.vars["caller"] = a.Value
+		default:
 			kw.Set(a.Name, a.Value)
 		}
 	}
