@@ -45,14 +45,15 @@ func decodeErr(t *testing.T, rec *httptest.ResponseRecorder) errBody {
 	return b
 }
 
-func TestWriteErrorStatusesAndHeaders(t *testing.T) {
-	spec := oapitest.Load(t)
-	cases := []struct {
-		err        error
-		status     int
-		typ        string
-		retryAfter string
-	}{
+type errorCase struct {
+	err        error
+	status     int
+	typ        string
+	retryAfter string
+}
+
+func errorCases() []errorCase {
+	return []errorCase{
 		{pipeline.Invalid("messages[0].content", "bad content"), 400, "invalid_request_error", ""},
 		{&pipeline.Error{Kind: pipeline.KindUnauthorized, Message: "Incorrect API key provided."}, 401, "invalid_request_error", ""},
 		{&pipeline.Error{Kind: pipeline.KindNotFound, Message: "no such model", Code: "model_not_found"}, 404, "invalid_request_error", ""},
@@ -63,7 +64,10 @@ func TestWriteErrorStatusesAndHeaders(t *testing.T) {
 		{&pipeline.Error{Kind: pipeline.KindTimeout, Message: "slow"}, 504, "server_error", ""},
 		{errors.New("disk on fire"), 500, "server_error", ""},
 	}
-	for _, c := range cases {
+}
+
+func TestWriteErrorStatusesAndHeaders(t *testing.T) {
+	for _, c := range errorCases() {
 		rec := httptest.NewRecorder()
 		transport.WriteError(rec, httptest.NewRequest("POST", "/v1/chat/completions", nil), c.err)
 		assert.Equal(t, c.status, rec.Code, "%v", c.err)
@@ -71,10 +75,18 @@ func TestWriteErrorStatusesAndHeaders(t *testing.T) {
 		b := decodeErr(t, rec)
 		assert.Equal(t, c.typ, b.Error.Type)
 		assert.NotContains(t, rec.Body.String(), "disk on fire", "internal causes are never sent")
-		spec.RequireStrict(t, "ErrorResponse", rec.Body.Bytes())
 		if c.status == 401 {
 			assert.Equal(t, `Bearer realm="ominix-api"`, rec.Header().Get("WWW-Authenticate"))
 		}
+	}
+}
+
+func TestWriteErrorMatchesSchema(t *testing.T) {
+	spec := oapitest.Load(t)
+	for _, c := range errorCases() {
+		rec := httptest.NewRecorder()
+		transport.WriteError(rec, httptest.NewRequest("GET", "/", nil), c.err)
+		spec.RequireStrict(t, "ErrorResponse", rec.Body.Bytes())
 	}
 }
 

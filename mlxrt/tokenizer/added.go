@@ -8,10 +8,10 @@ import (
 
 // addedToken is an entry of the added vocabulary.
 type addedToken struct {
-	id                          int32
-	content                     string
-	singleWord, lstrip, rstrip  bool
-	normalized, special         bool
+	id                         int32
+	content                    string
+	singleWord, lstrip, rstrip bool
+	normalized, special        bool
 }
 
 // trieNode is a node of a byte trie of added-token contents.
@@ -77,11 +77,11 @@ func (m *addedMatcher) longestAt(s string, i int) (int, int) {
 // addedVocab is the added vocabulary: tokens matched in the text before the
 // model runs.
 type addedVocab struct {
-	tokens   []addedToken
-	byID     map[int32]int
-	byText   map[string]int
-	raw      *addedMatcher // tokens with normalized=false, matched on the input
-	norm     *addedMatcher // tokens with normalized=true, matched on normalized text
+	tokens []addedToken
+	byID   map[int32]int
+	byText map[string]int
+	raw    *addedMatcher // tokens with normalized=false, matched on the input
+	norm   *addedMatcher // tokens with normalized=true, matched on normalized text
 }
 
 func newAddedVocab(tokens []addedToken, n normalizer) *addedVocab {

@@ -202,8 +202,12 @@ func (d *chatDecoder) part(raw json.RawMessage, param, role string) (string, err
 		return text, nil
 	case role == "user" && (typ == "image_url" || typ == "input_audio" || typ == "file"):
 		what := map[string]string{"image_url": "Image", "input_audio": "Audio", "file": "File"}[typ]
+		hint := ""
+		if typ == "input_audio" {
+			hint = " (use /v1/audio/transcriptions to turn audio into text)"
+		}
 		return "", unsupported(param+".type", "unsupported_content",
-			"%s content parts are not supported by this server yet: '%s' has type '%s'; send text parts only (use /v1/audio/transcriptions to turn audio into text).", what, param, typ)
+			"%s content parts are not supported by this server yet: '%s' has type '%s'; send text parts only%s.", what, param, typ, hint)
 	}
 	return "", invalidValue(param+".type", "Invalid value: '%s'. Supported values for %s messages are: %s.", clip(typ), role, partTypes(role))
 }

@@ -11,7 +11,7 @@ type pos struct{ ln int }
 func (p pos) line() int { return p.ln }
 
 type (
-	dataNode   struct {
+	dataNode struct {
 		pos
 		text string
 	}

@@ -153,6 +153,19 @@ func errAt(n interface{ line() int }, format string, args ...any) error {
 	return &Error{Line: n.line(), Msg: fmt.Sprintf(format, args...)}
 }
 
+// atLine attaches the line of n to err, keeping template errors (and what
+// they wrap) intact.
+func atLine(n interface{ line() int }, err error) error {
+	var te *Error
+	if errors.As(err, &te) {
+		if te.Line == 0 && !te.Raised {
+			te.Line = n.line()
+		}
+		return err
+	}
+	return errAt(n, "%v", err)
+}
+
 // capture renders body into a string.
 func (r *renderer) capture(body []node, sc *scope) (string, error) {
 	saved := r.w
@@ -737,14 +750,7 @@ func (r *renderer) evalCall(e *callExpr, sc *scope, caller *Value) (Value, error
 	case KindFunc:
 		v, err := fn.ref.(*Func).Call(r, args, kwargs)
 		if err != nil {
-			var te *Error
-			if !errors.As(err, &te) {
-				return Value{}, errAt(e, "%v", err)
-			}
-			if te.Line == 0 && !te.Raised {
-				te.Line = e.line()
-			}
-			return Value{}, err
+			return Value{}, atLine(e, err)
 		}
 		return v, nil
 	case KindObject:
@@ -820,7 +826,7 @@ func (r *renderer) evalBin(e *binExpr, sc *scope) (Value, error) {
 	}
 	v, err := r.arith(e.op, a, b)
 	if err != nil {
-		return Value{}, errAt(e, "%v", err)
+		return Value{}, atLine(e, err)
 	}
 	return v, nil
 }
@@ -961,7 +967,7 @@ func (r *renderer) evalCompare(e *compareExpr, sc *scope) (Value, error) {
 		}
 		ok, err := compareOp(op, a, b)
 		if err != nil {
-			return Value{}, errAt(e, "%v", err)
+			return Value{}, atLine(e, err)
 		}
 		if !ok {
 			return Bool(false), nil
@@ -1046,7 +1052,7 @@ func (r *renderer) evalTest(e *testExpr, sc *scope) (Value, error) {
 	}
 	res, err := fn(v, args)
 	if err != nil {
-		return Value{}, errAt(e, "%v", err)
+		return Value{}, atLine(e, err)
 	}
 	return Bool(res != e.negate), nil
 }
@@ -1065,14 +1071,7 @@ func (r *renderer) applyFilter(f *filterExpr, v Value, sc *scope) (Value, error)
 	}
 	out, err := fn(r, v, args, kwargs)
 	if err != nil {
-		var te *Error
-		if errors.As(err, &te) {
-			if te.Line == 0 && !te.Raised {
-				te.Line = f.line()
-			}
-			return Value{}, err
-		}
-		return Value{}, errAt(f, "%v", err)
+		return Value{}, atLine(f, err)
 	}
 	return out, nil
 }

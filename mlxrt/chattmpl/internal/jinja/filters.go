@@ -620,7 +620,9 @@ func fSort(r *renderer, v Value, args []Value, kwargs []NamedValue) (Value, erro
 	return ListOf(out), sortValues(out, key, p[1].truth(), p[0].truth())
 }
 
-func fString(_ *renderer, v Value, _ []Value, _ []NamedValue) (Value, error) { return Str(v.str()), nil }
+func fString(_ *renderer, v Value, _ []Value, _ []NamedValue) (Value, error) {
+	return Str(v.str()), nil
+}
 
 var tagRe = regexp.MustCompile(`(?s)<!--.*?-->|<[^>]*>`)
 

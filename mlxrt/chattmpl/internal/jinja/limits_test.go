@@ -15,15 +15,15 @@ import (
 func TestLimits(t *testing.T) {
 	lim := jinja.Limits{MaxOutput: 1 << 20, MaxSteps: 1 << 20, MaxDepth: 32}
 	for name, src := range map[string]string{
-		"huge range":      `{% for i in range(1000000000) %}{% endfor %}`,
-		"nested loops":    `{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}{% endfor %}{% endfor %}{% endfor %}`,
-		"recursion":       `{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}`,
-		"doubling":        `{% set ns = namespace(s='a') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}`,
-		"repeat":          `{{ 'a' * 10000000000 }}`,
-		"list repeat":     `{{ [1] * 10000000000 }}`,
-		"output":          `{% for i in range(100000) %}xxxxxxxxxxxxxxxxxxxx{% endfor %}`,
-		"recursive loop":  `{% for x in [1] recursive %}{{ loop([1]) }}{% endfor %}`,
-		"pow":             `{{ 2 ** 100000 }}`,
+		"huge range":     `{% for i in range(1000000000) %}{% endfor %}`,
+		"nested loops":   `{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}{% endfor %}{% endfor %}{% endfor %}`,
+		"recursion":      `{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}`,
+		"doubling":       `{% set ns = namespace(s='a') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}`,
+		"repeat":         `{{ 'a' * 10000000000 }}`,
+		"list repeat":    `{{ [1] * 10000000000 }}`,
+		"output":         `{% for i in range(100000) %}xxxxxxxxxxxxxxxxxxxx{% endfor %}`,
+		"recursive loop": `{% for x in [1] recursive %}{{ loop([1]) }}{% endfor %}`,
+		"pow":            `{{ 2 ** 100000 }}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			tpl, err := jinja.Parse(src)

@@ -78,7 +78,7 @@ func (p *parser) expectKind(k tokKind) error {
 func (p *parser) enter() error {
 	p.depth++
 	if p.depth > maxNesting {
-		return p.errAt(p.cur(), "%v: nesting deeper than %d", ErrLimit, maxNesting)
+		return &Error{Line: p.cur().line, Msg: fmt.Sprintf("nesting deeper than %d", maxNesting), wrap: ErrLimit}
 	}
 	return nil
 }
@@ -643,7 +643,9 @@ func (p *parser) binLoop(next func() (expr, error), ops ...string) (expr, error)
 func (p *parser) math1() (expr, error)  { return p.binLoop(p.concat, "+", "-") }
 func (p *parser) concat() (expr, error) { return p.binLoop(p.math2, "~") }
 func (p *parser) math2() (expr, error)  { return p.binLoop(p.pow, "*", "/", "//", "%") }
-func (p *parser) pow() (expr, error)    { return p.binLoop(func() (expr, error) { return p.unary(true) }, "**") }
+func (p *parser) pow() (expr, error) {
+	return p.binLoop(func() (expr, error) { return p.unary(true) }, "**")
+}
 
 func (p *parser) unary(withFilter bool) (expr, error) {
 	if err := p.enter(); err != nil {

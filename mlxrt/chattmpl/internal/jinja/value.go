@@ -117,7 +117,9 @@ func Str(s string) Value { return Value{kind: KindString, s: s} }
 // ListOf returns a list value holding items (not copied).
 func ListOf(items []Value) Value { return Value{kind: KindList, ref: &List{Items: items}} }
 
-func tupleOf(items []Value) Value { return Value{kind: KindList, ref: &List{Items: items, Tuple: true}} }
+func tupleOf(items []Value) Value {
+	return Value{kind: KindList, ref: &List{Items: items, Tuple: true}}
+}
 
 // DictOf returns a dict value.
 func DictOf(d *Dict) Value { return Value{kind: KindDict, ref: d} }
