@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ominix/ominix-api/mlxrt/audio"
 	"github.com/ominix/ominix-api/pipeline"
 )
 
@@ -129,4 +135,57 @@ func corrupt(b []byte, at int) []byte {
 		c[i] ^= 0x5A
 	}
 	return c
+}
+
+// Headers that declare far more data than the file holds must fail without
+// allocating for the declared size.
+func TestDecodeLyingHeadersAllocateLittle(t *testing.T) {
+	ref := reference(t)
+	wav := buildWAV(wavSpec{tag: 1, bits: 16, channels: 1, rate: 16000}, ref.Samples[:1600])
+	flac := bytes.Clone(fixture(t, "speech.flac"))
+	// STREAMINFO's 36-bit total sample count sits in bytes 21..26 of the
+	// file (after "fLaC" and the block header); claim 2^36-1 samples.
+	flac[21] |= 0x0F
+	copy(flac[22:26], []byte{0xFF, 0xFF, 0xFF, 0xFF})
+	webm := bytes.Clone(fixture(t, "speech-chrome.webm"))
+	cases := map[string][]byte{
+		"wav data 4 GiB":   patch(wav, 40, le32(0xFFFFFFF0)...),
+		"wav fmt 4 GiB":    patch(wav, 16, le32(0xFFFFFFF0)...),
+		"wav 65535 chans":  patch(wav, 22, le16(0xFFFF)...),
+		"flac 2^36 frames": flac,
+		"mp3 id3 256 MiB":  append([]byte("ID3\x04\x00\x00\x7f\x7f\x7f\x7f"), bytes.Repeat([]byte{0xFF, 0xFB, 0x90, 0x00}, 100)...),
+		"webm tracks 2^56": append(bytes.Clone(webm[:0x2C]), 0x16, 0x54, 0xAE, 0x6B, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE),
+	}
+	for name, data := range cases {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := codecs.Decode(data, pipeline.DecodeOptions{})
+		runtime.ReadMemStats(&after)
+		require.Error(t, err, name)
+		pe := requireKind(t, err, pipeline.AsError(err).Kind)
+		assert.Contains(t, []pipeline.ErrorKind{pipeline.KindInvalid, pipeline.KindTooLarge}, pe.Kind, name)
+		assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20), "%s: %s", name, pe.Message)
+		t.Logf("%s: %s (%d KiB allocated)", name, pe.Message, (after.TotalAlloc-before.TotalAlloc)>>10)
+	}
+}
+
+// go-mp3 lacks MPEG-2.5 (8 to 12 kHz MP3s): they get a clear error.
+func TestDecodeMPEG25IsRefusedClearly(t *testing.T) {
+	if out, _ := exec.Command("sox", "-h").Output(); !bytes.Contains(out, []byte(" mp3")) {
+		t.Skip("sox with an mp3 handler (libsox-fmt-mp3) not installed")
+	}
+	p := filepath.Join(t.TempDir(), "8k.mp3")
+	b, err := exec.Command("sox", filepath.Join("testdata", "speech.wav"), "-r", "8000", p).CombinedOutput()
+	require.NoError(t, err, string(b))
+	data, err := os.ReadFile(p)
+	require.NoError(t, err)
+	_, err = codecs.Decode(data, pipeline.DecodeOptions{})
+	pe := requireKind(t, err, pipeline.KindInvalid)
+	assert.Contains(t, pe.Message, "MPEG-2.5 MP3 (8 to 12 kHz) is not supported")
+}
+
+func TestFormatLists(t *testing.T) {
+	assert.Subset(t, audio.EncodeFormats(), []string{"wav", "pcm", "flac"})
+	assert.Subset(t, audio.DecodeFormats(), []string{"wav", "flac", "mp3"})
+	assert.Equal(t, haveOpus(), slices.Contains(audio.DecodeFormats(), "webm/opus"))
 }

@@ -25,7 +25,7 @@ func malformed(container string, err error) *pipeline.Error {
 }
 
 func truncated(container string) *pipeline.Error {
-	return invalidf("truncated %s file: the audio data ends early", container)
+	return invalidf("truncated %s file: it ends before the data its headers announce", container)
 }
 
 // unavailable reports a format that needs a C library this binary was built

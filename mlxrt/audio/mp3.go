@@ -33,8 +33,7 @@ func decodeMP3(data []byte, lim limits) (pipeline.Audio, error) {
 	if err := checkRate("MP3", rate); err != nil {
 		return pipeline.Audio{}, err
 	}
-	// At the lowest bitrate (8 kbit/s) a byte holds rate/1000 samples.
-	c := newCollector(rate, lim, int64(len(data))*int64(rate)/1000)
+	c := newCollector(rate, lim, mp3SamplesHint(data))
 	buf := make([]byte, 4*1152*8)
 	mono := make([]float32, 0, len(buf)/4)
 	for {
@@ -60,4 +59,18 @@ func decodeMP3(data []byte, lim limits) (pipeline.Audio, error) {
 			return pipeline.Audio{}, malformed("MP3", err)
 		}
 	}
+}
+
+// mp3SamplesHint estimates the decoded length from the first frame's size
+// (exact for constant bitrate), to presize the output.
+func mp3SamplesHint(data []byte) int64 {
+	h, ok := parseMPEGHeader(data)
+	if !ok {
+		return 0
+	}
+	perFrame := int64(1152)
+	if h.version != 1 {
+		perFrame = 576
+	}
+	return (int64(len(data)/h.size) + 1) * perFrame
 }

@@ -206,7 +206,9 @@ func TestDecodeHandMadeWebM(t *testing.T) {
 		}
 		return append(b, last...)
 	}
-	cluster := func(blocks ...[]byte) []byte { return el(0x1F43B675, append([][]byte{el(0xE7, uintBytes(0))}, blocks...)...) }
+	cluster := func(blocks ...[]byte) []byte {
+		return el(0x1F43B675, append([][]byte{el(0xE7, uintBytes(0))}, blocks...)...)
+	}
 
 	unknown := append(el(0x1A45DFA3, el(0x4282, []byte("webm"))), elUnknown(0x18538067)...)
 	unknown = append(unknown, tracks...)

@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -144,14 +145,7 @@ func decodeOpus(in *opusInput, lim limits) (pipeline.Audio, error) {
 // (other multiplexed streams are ignored; chained streams after it too).
 func demuxOggOpus(data []byte) (*opusInput, error) {
 	r := &oggReader{data: data}
-	in := &opusInput{container: "Ogg/Opus", keep48: -1}
-	var (
-		serial   uint32
-		found    bool
-		firstErr error // why the first stream is not Opus
-		pkts     oggPacketizer
-		npkt     int
-	)
+	d := &oggOpusDemux{in: &opusInput{container: "Ogg/Opus", keep48: -1}}
 	for {
 		pg, err := r.next()
 		if errors.Is(err, io.EOF) {
@@ -160,58 +154,72 @@ func demuxOggOpus(data []byte) (*opusInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !found {
+		if !d.found {
 			// Every stream's first (BOS) page precedes all data pages.
 			if pg.flags&oggBOS == 0 {
 				break
 			}
 			if err := oggCodecCheck(pg.body); err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
+				d.firstErr = cmp.Or(d.firstErr, err)
 				continue
 			}
-			found, serial = true, pg.serial
+			d.found, d.serial = true, pg.serial
 		}
-		if pg.serial != serial {
+		if pg.serial != d.serial {
 			continue
 		}
-		err = pkts.add(pg, func(p []byte) error {
-			npkt++
-			switch npkt {
-			case 1:
-				h, err := parseOpusHead(p)
-				if err != nil {
-					return err
-				}
-				in.head, in.preSkip = h, int64(h.preSkip)
-			case 2: // OpusTags: comments are not needed
-			default:
-				in.packets = append(in.packets, p)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := d.pkts.add(pg, d.packet); err != nil {
 			return nil, err
 		}
-		if pg.granule >= 0 && len(in.packets) > 0 {
-			in.keep48 = pg.granule
+		if pg.granule >= 0 && len(d.in.packets) > 0 {
+			d.in.keep48 = pg.granule
 		}
 		if pg.flags&oggEOS != 0 {
 			break
 		}
 	}
+	return d.finish()
+}
+
+// oggOpusDemux is the state of one demuxOggOpus pass.
+type oggOpusDemux struct {
+	in       *opusInput
+	serial   uint32
+	found    bool
+	firstErr error // why the first stream is not Opus
+	pkts     oggPacketizer
+	npkt     int
+}
+
+// packet takes the Opus stream's packets: OpusHead, OpusTags, then audio.
+func (d *oggOpusDemux) packet(p []byte) error {
+	d.npkt++
+	switch d.npkt {
+	case 1:
+		h, err := parseOpusHead(p)
+		if err != nil {
+			return err
+		}
+		d.in.head, d.in.preSkip = h, int64(h.preSkip)
+	case 2: // OpusTags: comments are not needed
+	default:
+		d.in.packets = append(d.in.packets, p)
+	}
+	return nil
+}
+
+func (d *oggOpusDemux) finish() (*opusInput, error) {
 	switch {
-	case !found && firstErr != nil:
-		return nil, firstErr
-	case !found:
+	case !d.found && d.firstErr != nil:
+		return nil, d.firstErr
+	case !d.found:
 		return nil, invalidf("malformed Ogg file: no stream starts at the first page")
-	case pkts.open:
+	case d.pkts.open:
 		return nil, truncated("Ogg/Opus")
-	case len(in.packets) == 0:
+	case len(d.in.packets) == 0:
 		return nil, invalidf("Ogg/Opus file contains no audio samples")
 	}
-	return in, nil
+	return d.in, nil
 }
 
 // oggCodecCheck names the codec of a stream's first packet when it is not

@@ -33,6 +33,8 @@ const mp3SyncWindow = 4096
 // declared content types are never trusted.
 func sniff(data []byte) sniffResult {
 	switch {
+	case len(data) < 12 && (bytes.HasPrefix(data, []byte("RIFF")) || bytes.HasPrefix(data, []byte("RF64"))):
+		return sniffResult{err: truncated("WAV")}
 	case len(data) >= 12 && (string(data[:4]) == "RIFF" || string(data[:4]) == "RF64") && string(data[8:12]) == "WAVE":
 		return sniffResult{kind: wavContainer}
 	case len(data) >= 4 && string(data[:4]) == "RIFF":

@@ -323,6 +323,10 @@ func (t *Template) RenderJSON(messagesJSON, toolsJSON []byte, addGenerationPromp
 	if err != nil {
 		return "", fmt.Errorf("chat template messages: %w", err)
 	}
+	if len(jinja.Items(msgs)) == 0 {
+		// transformers refuses before rendering.
+		return "", fmt.Errorf("%w: Cannot apply chat template to an empty conversation. Provide at least one message.", ErrRejected)
+	}
 	tools := jinja.None()
 	if len(toolsJSON) > 0 && string(toolsJSON) != "null" {
 		if tools, err = jinja.FromJSON(toolsJSON); err != nil {

@@ -73,7 +73,7 @@ func TestLoadNamedTemplatesFromConfig(t *testing.T) {
 	out, err := tpl.Render([]pipeline.Message{{Role: "user", Content: "x"}}, nil, false, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "DTrue", out)
-	out, err = tpl.Render(nil, []pipeline.Tool{{Name: "a"}, {Name: "b"}}, false, nil)
+	out, err = tpl.Render(oneUser, []pipeline.Tool{{Name: "a"}, {Name: "b"}}, false, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "T2", out)
 }
@@ -99,13 +99,13 @@ func TestLoopBombStops(t *testing.T) {
 		&chattmpl.Options{MaxSteps: 1 << 30, Timeout: 50 * time.Millisecond})
 	require.NoError(t, err)
 	start := time.Now()
-	_, err = tpl.Render(nil, nil, false, nil)
+	_, err = tpl.Render(oneUser, nil, false, nil)
 	require.ErrorIs(t, err, chattmpl.ErrLimit)
 	assert.Less(t, time.Since(start), 5*time.Second)
 
 	tpl, err = chattmpl.Parse(`{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}`, nil, nil)
 	require.NoError(t, err)
-	_, err = tpl.Render(nil, nil, false, nil)
+	_, err = tpl.Render(oneUser, nil, false, nil)
 	require.ErrorIs(t, err, chattmpl.ErrLimit)
 }
 
@@ -114,7 +114,7 @@ func TestSourceAndOutputCaps(t *testing.T) {
 	require.ErrorIs(t, err, chattmpl.ErrLimit)
 	tpl, err := chattmpl.Parse(`{% for i in range(1000) %}xxxxxxxxxx{% endfor %}`, nil, &chattmpl.Options{MaxOutputBytes: 100})
 	require.NoError(t, err)
-	_, err = tpl.Render(nil, nil, false, nil)
+	_, err = tpl.Render(oneUser, nil, false, nil)
 	require.ErrorIs(t, err, chattmpl.ErrLimit)
 }
 
@@ -122,7 +122,7 @@ func TestStrftimeNowUsesClock(t *testing.T) {
 	now := time.Date(2024, 2, 29, 13, 5, 0, 0, time.UTC)
 	tpl, err := chattmpl.Parse(`{{ strftime_now('%d %b %Y %I%p') }}`, nil, &chattmpl.Options{Now: func() time.Time { return now }})
 	require.NoError(t, err)
-	out, err := tpl.Render(nil, nil, false, nil)
+	out, err := tpl.Render(oneUser, nil, false, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "29 Feb 2024 01PM", out)
 }
@@ -130,4 +130,13 @@ func TestStrftimeNowUsesClock(t *testing.T) {
 func TestIncludeIsRejected(t *testing.T) {
 	_, err := chattmpl.Parse(`{% include "/etc/passwd" %}`, nil, nil)
 	require.Error(t, err)
+}
+
+var oneUser = []pipeline.Message{{Role: "user", Content: "x"}}
+
+func TestEmptyConversationIsRejected(t *testing.T) {
+	tpl, err := chattmpl.Parse(`x`, nil, nil)
+	require.NoError(t, err)
+	_, err = tpl.Render(nil, nil, true, nil)
+	require.ErrorIs(t, err, chattmpl.ErrRejected)
 }

@@ -2,7 +2,6 @@ package llm_test
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/ominix/ominix-api/mlxrt/llm"
@@ -18,20 +17,14 @@ import (
 // tok/s is tokens per second (for batches: all sequences together);
 // "roofline" is the decode rate as a fraction of the rate at which the
 // weights one token reads could stream at the memory bandwidth measured in
-// the same process (llmtest.MemoryBandwidth). The machine is shared, so
-// compare ratios from one run.
+// the same process right after the run (llmtest.MemoryBandwidth, reported
+// as GB/s). The machine is shared, so compare ratios from one run.
 
 var variants = []llmtest.Variant{llmtest.BF16, llmtest.Q8, llmtest.Q4}
 
-var (
-	bwOnce sync.Once
-	bw     float64
-)
-
-func bandwidth() float64 {
-	bwOnce.Do(func() { bw = llmtest.MemoryBandwidth() })
-	return bw
-}
+// bandwidth measures the memory bandwidth now: the machine is shared, so
+// each decode benchmark measures its own roofline right after it runs.
+func bandwidth() float64 { return llmtest.MemoryBandwidth() }
 
 func openBench(b *testing.B, v llmtest.Variant, opts *llm.Options) *llm.Engine {
 	b.Helper()
@@ -89,7 +82,10 @@ func BenchmarkDecode(b *testing.B) {
 				tps := float64(batch*b.N) / b.Elapsed().Seconds()
 				b.ReportMetric(tps, "tok/s")
 				if batch == 1 {
-					b.ReportMetric(float64(e.WeightBytesPerToken())*tps/bandwidth(), "roofline")
+					b.StopTimer()
+					bw := bandwidth()
+					b.ReportMetric(bw/1e9, "GB/s")
+					b.ReportMetric(float64(e.WeightBytesPerToken())*tps/bw, "roofline")
 				}
 			})
 		}

@@ -1,5 +1,5 @@
 // Package llm runs transformer language models of the Qwen3, Qwen2/2.5,
-// Llama 2/3 and Mistral families on the mx array API and implements
+// Llama 2/3, Mistral and GLM-4 families on the mx array API and implements
 // pipeline.LLM: chat prompts rendered and tokenized by Prepare, then
 // continuous batching by Step, where every sequence of the batch (reading a
 // chunk of its prompt or decoding one token) shares one forward pass and so

@@ -8,8 +8,9 @@ import (
 )
 
 // model runs the decoder stack of the supported families (Qwen3, Qwen2,
-// Llama, Mistral share it; they differ in biases, q/k norms, tying,
-// windows and RoPE scaling, all read from the config).
+// Llama, Mistral and GLM-4 share it; they differ in biases, q/k norms,
+// post norms, fused projections, tying, windows and RoPE layout and
+// scaling, all read from the config).
 type model struct {
 	cfg   *config.Config
 	w     *weights
@@ -64,10 +65,16 @@ func (m *model) forward(ids []int, spans []span, all bool) *mx.Array {
 		for _, sp := range spans {
 			m.attend(li, l, q, k, v, sp, attn)
 		}
-		h = mx.Add(h, l.o.apply(mx.FromFloat32(attn, len(ids), len(attn)/len(ids))))
-		x = mx.RMSNorm(h, l.postNorm, m.eps)
-		g := mx.SwiGLU(l.gate.apply(x), l.up.apply(x))
-		h = mx.Add(h, l.down.apply(g))
+		o := l.o.apply(mx.FromFloat32(attn, len(ids), len(attn)/len(ids)))
+		if l.postAttn != nil {
+			o = mx.RMSNorm(o, l.postAttn, m.eps)
+		}
+		h = mx.Add(h, o)
+		d := l.down.apply(m.mlp(l, mx.RMSNorm(h, l.postNorm, m.eps)))
+		if l.postMLP != nil {
+			d = mx.RMSNorm(d, l.postMLP, m.eps)
+		}
+		h = mx.Add(h, d)
 	}
 	for _, sp := range spans {
 		sp.cache.length = sp.pos + sp.n
@@ -78,6 +85,16 @@ func (m *model) forward(ids []int, spans []span, all bool) *mx.Array {
 		}
 	}
 	return m.w.head.apply(mx.RMSNorm(h, m.w.norm, m.eps))
+}
+
+// mlp returns silu(gate(x))·up(x), the input of down_proj.
+func (m *model) mlp(l *layer, x *mx.Array) *mx.Array {
+	if l.gateUp.w == nil && l.gateUp.q == nil {
+		return mx.SwiGLU(l.gate.apply(x), l.up.apply(x))
+	}
+	gu := l.gateUp.apply(x)
+	n, i := gu.Dim(0), gu.Dim(1)/2
+	return mx.SwiGLU(mx.Slice(gu, []int{0, 0}, []int{n, i}), mx.Slice(gu, []int{0, i}, []int{n, 2 * i}))
 }
 
 // qkv projects x to rotated queries [N, Hq, D] and keys [N, Hkv, D] and to
@@ -93,17 +110,25 @@ func (m *model) qkv(l *layer, x *mx.Array, spans []span, positions []int) (q, k,
 		k = mx.RMSNorm(k, l.kNorm, m.eps)
 	}
 	if !c.RoPE.Dynamic() {
-		o := mx.RoPEOptions{InvFreq: c.RoPE.InvFreq(0), Positions: positions}
+		o := m.rope(0)
+		o.Positions = positions
 		return mx.RoPE(q, o), mx.RoPE(k, o), v
 	}
 	// Dynamic NTK: each span has its own frequencies.
 	qs, ks := q.Float32View(), k.Float32View()
 	for _, sp := range spans {
-		o := mx.RoPEOptions{InvFreq: c.RoPE.InvFreq(sp.ropeLen), Offset: sp.pos}
+		o := m.rope(sp.ropeLen)
+		o.Offset = sp.pos
 		copy(qs[sp.start*c.NumHeads*c.HeadDim:], mx.RoPE(rows(q, sp.start, sp.n), o).Float32View())
 		copy(ks[sp.start*c.NumKVHeads*c.HeadDim:], mx.RoPE(rows(k, sp.start, sp.n), o).Float32View())
 	}
 	return q, k, v
+}
+
+// rope returns the rotary options for a forward call of length seqLen.
+func (m *model) rope(seqLen int) mx.RoPEOptions {
+	r := &m.cfg.RoPE
+	return mx.RoPEOptions{Dims: r.Dim, Traditional: r.Interleaved, InvFreq: r.InvFreq(seqLen)}
 }
 
 // attend appends a span's keys and values to its cache and writes its

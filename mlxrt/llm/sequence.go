@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/ominix/ominix-api/mlxrt/llm/sample"
 	"github.com/ominix/ominix-api/pipeline"
@@ -41,10 +42,14 @@ type Sequence struct {
 // PromptTokens is the number of prompt tokens.
 func (s *Sequence) PromptTokens() int { return len(s.prompt) }
 
+// Prompt returns a copy of the prompt's token ids.
+func (s *Sequence) Prompt() []int32 { return append([]int32(nil), s.prompt...) }
+
 // InReasoning reports whether the prompt ends inside an open think block.
 func (s *Sequence) InReasoning() bool { return s.inReasoning }
 
-// Generated is the number of tokens sampled so far.
+// Generated is the number of tokens sampled so far. Call it on the pinned
+// thread (Step changes it).
 func (s *Sequence) Generated() int { return s.generated }
 
 // Release frees the KV cache; it runs on the pinned thread and may be
@@ -60,11 +65,33 @@ func (s *Sequence) Release() {
 
 // Prepare renders req with the chat template, tokenizes it and checks it
 // fits the context. It touches no pinned-thread state and may run
-// concurrently with Step. Tools are left out of the prompt when
-// tool_choice is "none".
+// concurrently with Step.
 func (e *Engine) Prepare(req *pipeline.ChatRequest) (pipeline.Sequence, error) {
+	ids, text, err := e.Tokenize(req)
+	if err != nil {
+		return nil, err
+	}
+	p, err := samplingParams(req, e.gen)
+	if err != nil {
+		return nil, err
+	}
+	s, err := e.NewSequence(ids, SequenceOptions{Sampling: p})
+	if err != nil {
+		return nil, err
+	}
+	s.inReasoning = inReasoning(text, e.text.thinkOpen, e.text.thinkClose)
+	return s, nil
+}
+
+// Tokenize renders req's messages and tools with the chat template (with
+// the generation prompt, enable_thinking and the template kwargs) and
+// returns the prompt's token ids and text, without checking them against
+// the context. Tools are left out when tool_choice is "none". Template
+// errors (raise_exception, limits) are KindInvalid. Safe for concurrent
+// use.
+func (e *Engine) Tokenize(req *pipeline.ChatRequest) ([]int32, string, error) {
 	if e.tmpl == nil {
-		return nil, &pipeline.Error{Kind: pipeline.KindInvalid, Code: "no_chat_template",
+		return nil, "", &pipeline.Error{Kind: pipeline.KindInvalid, Code: "no_chat_template",
 			Message: "this model has no chat template, so it cannot serve chat completions"}
 	}
 	tools := req.Tools
@@ -80,19 +107,10 @@ func (e *Engine) Prepare(req *pipeline.ChatRequest) (pipeline.Sequence, error) {
 	}
 	text, err := e.tmpl.Render(req.Messages, tools, true, kwargs)
 	if err != nil {
-		return nil, &pipeline.Error{Kind: pipeline.KindInvalid, Param: "messages",
+		return nil, "", &pipeline.Error{Kind: pipeline.KindInvalid, Param: "messages",
 			Message: "the chat template rejected the messages: " + err.Error(), Err: err}
 	}
-	p, err := samplingParams(req, e.gen)
-	if err != nil {
-		return nil, err
-	}
-	s, err := e.NewSequence(e.tok.Encode(text), SequenceOptions{Sampling: p})
-	if err != nil {
-		return nil, err
-	}
-	s.inReasoning = inReasoning(text, e.text.thinkOpen, e.text.thinkClose)
-	return s, nil
+	return e.tok.Encode(text), text, nil
 }
 
 // decoderContext is how many prompt ids the detokenizer sees before the
@@ -121,6 +139,7 @@ var (
 	errForeign  = errors.New("llm: sequence belongs to another engine")
 	errReleased = errors.New("llm: sequence was released")
 	errFinished = errors.New("llm: sequence already ended")
+	errTwice    = errors.New("llm: sequence appears twice in one step")
 )
 
 // Step advances every sequence of batch by one step: a prompt chunk for
@@ -172,6 +191,9 @@ func (e *Engine) plan(batch []pipeline.Sequence, out []pipeline.TokenOutput) ([]
 	for i, b := range batch {
 		out[i] = pipeline.TokenOutput{}
 		s, err := e.ready(b)
+		if err == nil && slices.ContainsFunc(seqs, func(p planned) bool { return p.Sequence == s }) {
+			err = errTwice
+		}
 		if err != nil {
 			out[i].Err = err
 			continue
@@ -207,7 +229,7 @@ func (e *Engine) plan(batch []pipeline.Sequence, out []pipeline.TokenOutput) ([]
 func (e *Engine) prefillShare(batch []pipeline.Sequence) int {
 	n := 0
 	for _, b := range batch {
-		if s, ok := b.(*Sequence); ok && s.e == e && s.fed < len(s.prompt) {
+		if s, ok := b.(*Sequence); ok && s.e == e && !s.released && !s.finished && s.fed < len(s.prompt) {
 			n++
 		}
 	}

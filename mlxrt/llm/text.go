@@ -3,6 +3,8 @@ package llm
 import (
 	"strings"
 
+	"github.com/ominix/ominix-api/mlxrt/llm/config"
+
 	"github.com/ominix/ominix-api/mlxrt/tokenizer"
 	"github.com/ominix/ominix-api/pipeline"
 )
@@ -85,7 +87,12 @@ func (e *Engine) buildTextRules(eos ...[]int) {
 	if id, ok := e.tok.EOS(); ok {
 		r.stop[id] = true
 	}
-	for _, name := range endOfTurn {
+	names := endOfTurn
+	if e.cfg.Family == config.GLM4 {
+		// GLM-4 ends a turn by starting the next one.
+		names = append(names[:len(names):len(names)], "<|user|>", "<|observation|>")
+	}
+	for _, name := range names {
 		if id, ok := e.tok.TokenID(name); ok && e.tok.IsSpecial(id) {
 			r.stop[id] = true
 		}

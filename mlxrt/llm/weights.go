@@ -65,7 +65,21 @@ type layer struct {
 	qNorm, kNorm     *mx.Array // Qwen3 only
 	q, k, v, o       linear
 	gate, up, down   linear
-	window           int // sliding window of this layer; 0 for full attention
+	gateUp           linear    // fused [gate; up] (GLM-4), instead of gate and up
+	postAttn         *mx.Array // GLM-4 post_self_attn_layernorm
+	postMLP          *mx.Array // GLM-4 post_mlp_layernorm
+	window           int       // sliding window of this layer; 0 for full attention
+}
+
+// linears returns the layer's projections that are present.
+func (l *layer) linears() []*linear {
+	var out []*linear
+	for _, p := range []*linear{&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.gateUp, &l.down} {
+		if p.w != nil || p.q != nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // weights is a whole model's parameters, checked against its config.
@@ -241,8 +255,16 @@ func (wl *weightLoader) layer(l *layer, i int) error {
 		norm(&l.qNorm, "self_attn.q_norm", c.HeadDim)
 		norm(&l.kNorm, "self_attn.k_norm", c.HeadDim)
 	}
-	set(&l.gate, "mlp.gate_proj", c.IntermediateSize, c.HiddenSize, c.MLPBias)
-	set(&l.up, "mlp.up_proj", c.IntermediateSize, c.HiddenSize, c.MLPBias)
+	if c.FusedGateUp {
+		set(&l.gateUp, "mlp.gate_up_proj", 2*c.IntermediateSize, c.HiddenSize, c.MLPBias)
+	} else {
+		set(&l.gate, "mlp.gate_proj", c.IntermediateSize, c.HiddenSize, c.MLPBias)
+		set(&l.up, "mlp.up_proj", c.IntermediateSize, c.HiddenSize, c.MLPBias)
+	}
+	if c.PostNorms {
+		norm(&l.postAttn, "post_self_attn_layernorm", c.HiddenSize)
+		norm(&l.postMLP, "post_mlp_layernorm", c.HiddenSize)
+	}
 	set(&l.down, "mlp.down_proj", c.HiddenSize, c.IntermediateSize, c.MLPBias)
 	if c.SlidingLayers[i] {
 		l.window = c.SlidingWindow
@@ -283,10 +305,14 @@ func (w *weights) bytesPerToken(cfg *config.Config) int64 {
 	var n int64
 	for i := range w.layers {
 		l := &w.layers[i]
-		for _, p := range []*linear{&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down} {
+		for _, p := range l.linears() {
 			n += p.bytes()
 		}
-		n += int64(l.inNorm.NBytes() + l.postNorm.NBytes())
+		for _, a := range []*mx.Array{l.inNorm, l.postNorm, l.qNorm, l.kNorm, l.postAttn, l.postMLP} {
+			if a != nil {
+				n += int64(a.NBytes())
+			}
+		}
 	}
 	n += w.head.bytes() + int64(w.norm.NBytes())
 	if w.embed.table != nil {
@@ -308,7 +334,7 @@ func (w *weights) dequantize() {
 	}
 	for i := range w.layers {
 		l := &w.layers[i]
-		for _, p := range []*linear{&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down} {
+		for _, p := range l.linears() {
 			deq(p)
 		}
 	}

@@ -77,11 +77,13 @@ func Linear(x, w, bias *Array) *Array { return be().Linear(x, w, bias) }
 
 // QuantizedLinear returns x·wᵀ + bias for an MLX affine-quantized w, like
 // mx.quantized_matmul(x, w, scales, biases, transpose=True): x is [..., in],
-// the result F32 [..., out]. The weight is never dequantized as a whole: each
-// activation row is quantized to int8 per 32/Bits elements (error at most
-// max|x|/254 of its block) and dotted with the packed integers; scales and
-// biases apply per group in float32, the bias term using the exact float sum
-// of x.
+// the result F32 [..., out]. The weight is never dequantized as a whole.
+// With fewer than 16 rows (decode) each activation row is quantized to int8
+// per 32/Bits elements (error at most max|x|/254 of its block) and dotted
+// with the packed integers; scales and biases apply per group in float32,
+// the bias term using the exact float sum of x. With 16 rows or more
+// (prefill) panels of 64 weight rows are dequantized to float32 and
+// multiplied exactly in float32.
 func QuantizedLinear(x *Array, qw *QuantizedWeight, bias *Array) *Array {
 	return be().QuantizedLinear(x, qw, bias)
 }

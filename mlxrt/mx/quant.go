@@ -67,8 +67,10 @@ func (q *QuantizedWeight) InFeatures() int { return q.W.shape[1] * 32 / q.Bits }
 func (q *QuantizedWeight) params() *kernel.QParams {
 	q.once.Do(func() {
 		n := q.Scales.Size()
-		s := make([]float32, n+16)
-		b := make([]float32, n+16)
+		// One allocation for both, with the 16 spare floats the kernels'
+		// vector loads may touch after each.
+		sb := make([]float32, 2*(n+16))
+		s, b := sb[:n+16], sb[n+16:]
 		convertToF32(s[:n], q.Scales.dt, q.Scales.data)
 		convertToF32(b[:n], q.Biases.dt, q.Biases.data)
 		q.p = kernel.QParams{K: q.InFeatures(), GS: q.GroupSize, Bits: q.Bits, W: u32s(q.W.data), S: s, B: b}
@@ -85,6 +87,20 @@ func (cpuBackend) QuantizedLinear(x *Array, qw *QuantizedWeight, bias *Array) *A
 		m = len(xs) / k
 	}
 	out, o := newF32(outShape(x, n)...)
+	if m >= gemmMinRows {
+		// Prefill: dequantize panels of weight rows to f32 (each once per
+		// call) and run the GEMM; activations stay exact float32.
+		parallelFor(n, gemmPanel, gemmPanel, func(lo, hi int) {
+			panel := make([]float32, gemmPanel*k)
+			for r0 := lo; r0 < hi; r0 += gemmPanel {
+				r1 := min(r0+gemmPanel, hi)
+				kernel.DequantRows(p, r0, r1, panel)
+				kernel.SgemmNT(m, r1-r0, k, xs, k, panel[:(r1-r0)*k], k, o[r0:], n)
+			}
+		})
+		addBias("QuantizedLinear", o, m, n, bias)
+		return out
+	}
 	qx := make([]*kernel.QX, m)
 	parallelFor(m, 1, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -92,7 +108,12 @@ func (cpuBackend) QuantizedLinear(x *Array, qw *QuantizedWeight, bias *Array) *A
 			qx[i].Prepare(xs[i*k:(i+1)*k], p.Bits)
 		}
 	})
-	const batch = 8 // activation rows per pass over a weight block
+	// Activation rows go through the weights in batches of quantBatch, so a
+	// block of weight rows is decoded from memory once per batch.
+	var batches []*kernel.QBatch
+	for b0 := 0; b0 < m; b0 += quantBatch {
+		batches = append(batches, kernel.NewQBatch(qx[b0:min(b0+quantBatch, m)]))
+	}
 	parallelFor(n, 64, 16, func(lo, hi int) {
 		sub := *p
 		wpr, g := p.WordsPerRow(), p.Groups()
@@ -100,15 +121,17 @@ func (cpuBackend) QuantizedLinear(x *Array, qw *QuantizedWeight, bias *Array) *A
 			r1 := min(r0+quantRowBlock, hi)
 			sub.W = p.W[r0*wpr:]
 			sub.S, sub.B = p.S[r0*g:], p.B[r0*g:]
-			for b0 := 0; b0 < m; b0 += batch {
-				b1 := min(b0+batch, m)
-				kernel.GemvQ(&sub, o[b0*n+r0:], n, qx[b0:b1], r1-r0)
+			for i, bt := range batches {
+				kernel.GemvQ(&sub, o[i*quantBatch*n+r0:], n, bt, r1-r0)
 			}
 		}
 	})
 	addBias("QuantizedLinear", o, m, n, bias)
 	return out
 }
+
+// quantBatch is the number of activation rows per kernel.QBatch.
+const quantBatch = 8
 
 // quantRowBlock is the number of weight rows (about 16–64 KiB packed) that
 // stay in L1/L2 while every activation batch passes over them.

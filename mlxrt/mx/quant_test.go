@@ -126,7 +126,7 @@ func quantBound(x []float32, w []float32, k, bits int) float64 {
 func TestQuantizedLinearWithinActivationQuantizationBound(t *testing.T) {
 	for _, bits := range []int{4, 8} {
 		for _, gs := range []int{32, 64, 128} {
-			for _, m := range []int{1, 3, 4, 9, 20} {
+			for _, m := range []int{1, 3, 4, 9, 15, 20, 33} {
 				for _, k := range []int{128, 384, 416} {
 					if k%gs != 0 {
 						continue

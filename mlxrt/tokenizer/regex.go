@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
@@ -23,6 +24,9 @@ type regexMatcher struct {
 // maxPatternLen bounds patterns read from tokenizer files.
 const maxPatternLen = 4096
 
+// matchTimeout bounds one regexp2 match attempt.
+const matchTimeout = 250 * time.Millisecond
+
 func compileRegex(pattern string) (*regexMatcher, error) {
 	if len(pattern) > maxPatternLen {
 		return nil, fmt.Errorf("regex of %d bytes exceeds %d", len(pattern), maxPatternLen)
@@ -31,6 +35,10 @@ func compileRegex(pattern string) (*regexMatcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("regex %q: %w", pattern, err)
 	}
+	// A pattern from a hostile file can backtrack exponentially; one match
+	// attempt gets this long, after which the rest of the piece is left
+	// unsplit.
+	re.MatchTimeout = matchTimeout
 	return &regexMatcher{re: re}, nil
 }
 

@@ -10,8 +10,8 @@ type VADOptions struct {
 	// Threshold in [0, 1]: higher needs louder speech (relative to the
 	// background) to start a turn. A turn starts when three 10 ms frames
 	// in a row exceed the noise floor by 4+22*Threshold dB (15 dB at the
-	// default 0.5) and goes on while the 30 ms mean level stays within
-	// 6 dB of that (and at least 3 dB above the floor).
+	// default 0.5) and goes on while frames (and their 30 ms mean) stay
+	// within 6 dB of that, and at least 3 dB above the floor.
 	Threshold float64
 	// PrefixPaddingMs of audio before the detected onset are included in
 	// the utterance (and in SpeechStarted's AudioStartMs). 0..10000.
@@ -91,10 +91,10 @@ const (
 // compared with an adaptive noise floor (the quietest 30 ms of the last
 // three seconds, never below -65 dBFS, at most -50 dBFS during the first
 // second). Three frames in a row above the on-threshold start a turn;
-// SilenceDurationMs during which the 30 ms mean level stays below the
-// off-threshold (6 dB lower, at least 3 dB above the floor) end it. Because
-// of that mean, AudioEndMs may fall up to 20 ms after the exact end of
-// speech plus SilenceDurationMs.
+// SilenceDurationMs without a voiced frame (one whose own level and 30 ms
+// mean level both reach the off-threshold, 6 dB lower but at least 3 dB
+// above the floor) end it. Times are exact to about one 10 ms frame (the
+// high-pass filter rings for a few milliseconds after an abrupt stop).
 //
 // Feed it audio as it arrives; it returns SpeechStarted and SpeechStopped
 // events with OpenAI's audio_start_ms / audio_end_ms semantics and hands
@@ -240,7 +240,10 @@ func (v *VAD) frame(events []VADEvent) []VADEvent {
 		return events
 	}
 	v.utter = append(v.utter, v.pending...)
-	if smooth-floor >= v.offDB {
+	// Both the frame and the 30 ms mean must be voiced: the mean keeps a
+	// noise frame that pokes above the threshold from prolonging the turn,
+	// the frame itself keeps the mean's tail from delaying its end.
+	if smooth-floor >= v.offDB && level-floor >= v.offDB {
 		v.lastVoiceEnd = v.pos
 	}
 	switch {

@@ -19,6 +19,7 @@ const (
 	Qwen2   Family = "qwen2"   // Qwen2ForCausalLM (Qwen2 and Qwen2.5): q/k/v bias
 	Llama   Family = "llama"   // LlamaForCausalLM (Llama 2, 3, 3.1, 3.2)
 	Mistral Family = "mistral" // MistralForCausalLM (v0.1–v0.3), optional sliding window
+	GLM4    Family = "glm4"    // Glm4ForCausalLM (GLM-4-0414): partial interleaved RoPE, extra norms, fused gate_up
 )
 
 // architectures maps each family to the transformers class config.json names.
@@ -27,10 +28,11 @@ var architectures = map[Family]string{
 	Qwen2:   "Qwen2ForCausalLM",
 	Llama:   "LlamaForCausalLM",
 	Mistral: "MistralForCausalLM",
+	GLM4:    "Glm4ForCausalLM",
 }
 
 // Families lists the supported families in a fixed order.
-var Families = []Family{Qwen3, Qwen2, Llama, Mistral}
+var Families = []Family{Qwen3, Qwen2, Llama, Mistral, GLM4}
 
 // Limits bound every size a config may declare, so a lying config cannot
 // make the loader allocate without end. They are far above any model this
@@ -75,6 +77,13 @@ type Config struct {
 	QKVBias           bool // q_proj, k_proj and v_proj carry a bias
 	OBias             bool // o_proj carries a bias
 	MLPBias           bool // gate_proj, up_proj and down_proj carry a bias
+	// PostNorms adds GLM-4's RMSNorms on the attention output
+	// (post_self_attn_layernorm) and the MLP output (post_mlp_layernorm)
+	// before each residual add.
+	PostNorms bool
+	// FusedGateUp stores gate and up projections as one mlp.gate_up_proj
+	// whose output is [gate; up] (GLM-4).
+	FusedGateUp bool
 
 	// SlidingWindow is the attention window of the layers marked in
 	// SlidingLayers: a query at position p sees keys at positions
@@ -141,6 +150,7 @@ var defaults = map[Family]familyDefaults{
 	Qwen2:   {maxPositions: 32768},
 	Llama:   {maxPositions: 2048},
 	Mistral: {maxPositions: 4096 * 32, slidingWindow: 4096},
+	GLM4:    {maxPositions: 131072},
 }
 
 // Parse reads a config.json document. It fails, naming the field, on an
@@ -311,9 +321,6 @@ func (r *rawConfig) flags(c *Config) error {
 	default:
 		return fmt.Errorf("hidden_act %q: %w activation (only silu)", r.HiddenAct, ErrUnsupported)
 	}
-	if r.PartialRotary != nil && *r.PartialRotary != 1 {
-		return fmt.Errorf("partial_rotary_factor = %g: %w for %s (only 1)", *r.PartialRotary, ErrUnsupported, c.Family)
-	}
 	c.TieWordEmbeddings = defaults[c.Family].tie
 	if r.TieWordEmbeddings != nil {
 		c.TieWordEmbeddings = *r.TieWordEmbeddings
@@ -334,6 +341,10 @@ func (r *rawConfig) flags(c *Config) error {
 		if attnBias {
 			return fmt.Errorf("attention_bias: %w for mistral", ErrUnsupported)
 		}
+	case GLM4:
+		// GLM-4 defaults to q/k/v biases; o_proj never has one.
+		c.QKVBias = r.AttentionBias == nil || *r.AttentionBias
+		c.PostNorms, c.FusedGateUp = true, true
 	}
 	return nil
 }

@@ -319,3 +319,30 @@ func FuzzParseGeneration(f *testing.F) {
 		_, _ = config.ParseGeneration(data)
 	})
 }
+
+func TestParseGLM4(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/models/glm4-f32/config.json")
+	require.NoError(t, err)
+	c, err := config.Parse(data)
+	require.NoError(t, err)
+	assert.Equal(t, config.GLM4, c.Family)
+	assert.True(t, c.QKVBias)
+	assert.False(t, c.OBias)
+	assert.True(t, c.PostNorms)
+	assert.True(t, c.FusedGateUp)
+	assert.True(t, c.RoPE.Interleaved)
+	assert.Equal(t, 8, c.RoPE.Dim, "half of head_dim 16 rotates")
+	assert.Len(t, c.RoPE.InvFreq(1), 4)
+
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(data, &m))
+	m["partial_rotary_factor"] = 0.25
+	bad, _ := json.Marshal(m)
+	_, err = config.Parse(bad)
+	assert.ErrorContains(t, err, "contradicts")
+	delete(m, "partial_rotary_factor")
+	m["rope_parameters"].(map[string]any)["partial_rotary_factor"] = 0.1
+	bad, _ = json.Marshal(m)
+	_, err = config.Parse(bad)
+	assert.ErrorContains(t, err, "rotary dimensions")
+}

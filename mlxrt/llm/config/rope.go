@@ -16,13 +16,16 @@ const (
 	RoPEYarn    = "yarn"
 )
 
-// RoPE holds the rotary position embedding parameters of a model. The
-// rotation is the "rotate half" form (non-interleaved) every supported
-// family uses: dimension i of a head pairs with dimension i+Dim/2.
+// RoPE holds the rotary position embedding parameters of a model.
 type RoPE struct {
 	Type  string
 	Theta float64 // base
-	Dim   int     // rotated dimensions per head (the head size)
+	// Dim is how many leading dimensions of each head rotate: the head
+	// size times partial_rotary_factor (all of it except for GLM-4).
+	Dim int
+	// Interleaved rotates pairs (2i, 2i+1) (GLM-4) instead of the halves
+	// (i, i+Dim/2) (every other family).
+	Interleaved bool
 	// Factor is the scaling factor of linear, dynamic, llama3 and yarn.
 	Factor float64
 	// Llama 3 parameters.
@@ -155,6 +158,7 @@ type rawRoPE struct {
 	RopeType        string   `json:"rope_type"`
 	Type            string   `json:"type"`
 	RopeTheta       *float64 `json:"rope_theta"`
+	PartialRotary   *float64 `json:"partial_rotary_factor"`
 	Factor          *float64 `json:"factor"`
 	LowFreqFactor   *float64 `json:"low_freq_factor"`
 	HighFreqFactor  *float64 `json:"high_freq_factor"`
@@ -201,6 +205,9 @@ func (r *rawConfig) rope(c *Config) (RoPE, error) {
 		rp.Theta = *raw.RopeTheta
 	}
 	if err := checkPositive("rope_theta", rp.Theta); err != nil {
+		return rp, err
+	}
+	if err := rp.partial(c, r.PartialRotary, raw.PartialRotary); err != nil {
 		return rp, err
 	}
 	if err := raw.fill(&rp); err != nil {
@@ -323,4 +330,34 @@ func yarnAttentionFactor(rp *RoPE, given *float64) float64 {
 		return mscale(rp.Factor, rp.Mscale) / mscale(rp.Factor, rp.MscaleAllDim)
 	}
 	return mscale(rp.Factor, 1)
+}
+
+// partial applies partial_rotary_factor (top level or inside the rope
+// object; they must agree), which only GLM-4 uses, with interleaved pairs.
+func (rp *RoPE) partial(c *Config, top, inner *float64) error {
+	f := 1.0
+	switch {
+	case top != nil && inner != nil && *top != *inner:
+		return fmt.Errorf("partial_rotary_factor %g contradicts the rope object's %g", *top, *inner)
+	case top != nil:
+		f = *top
+	case inner != nil:
+		f = *inner
+	}
+	if c.Family == GLM4 {
+		rp.Interleaved = true
+		if top == nil && inner == nil {
+			f = 0.5 // Glm4Config's default
+		}
+	} else if f != 1 {
+		return fmt.Errorf("partial_rotary_factor = %g: %w for %s (only 1)", f, ErrUnsupported, c.Family)
+	}
+	if !(f > 0 && f <= 1) {
+		return fmt.Errorf("partial_rotary_factor = %g is outside (0, 1]", f)
+	}
+	rp.Dim = int(float64(c.HeadDim) * f)
+	if rp.Dim < 2 || rp.Dim%2 != 0 {
+		return fmt.Errorf("partial_rotary_factor %g gives %d rotary dimensions; need an even number ≥ 2", f, rp.Dim)
+	}
+	return nil
 }

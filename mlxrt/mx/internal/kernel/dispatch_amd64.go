@@ -108,15 +108,228 @@ func gemvTail(kind WKind, out []float32, ldo int, x []float32, nx, k, kk int, w3
 	}
 }
 
-func f16ToF32(dst []float32, src []uint16)  { f16ToF32Go(dst, src) }
-func bf16ToF32(dst []float32, src []uint16) { bf16ToF32Go(dst, src) }
+func f16ToF32(dst []float32, src []uint16) {
+	n := convertVec(dst, src, cvtF16AVX512, cvtF16AVX2)
+	f16ToF32Go(dst[n:], src[n:])
+}
 
-func gemvQ(p *QParams, out []float32, ldo int, xs []*QX, rows int) { gemvQGo(p, out, ldo, xs, rows) }
+func bf16ToF32(dst []float32, src []uint16) {
+	n := convertVec(dst, src, cvtBF16AVX512, cvtBF16AVX2)
+	bf16ToF32Go(dst[n:], src[n:])
+}
+
+// convertVec converts the longest prefix the vector kernels handle and
+// returns its length.
+func convertVec(dst []float32, src []uint16, k512, k2 func(*float32, *uint16, int)) int {
+	switch {
+	case hasAVX512 && len(dst) >= 32:
+		n := len(dst) - len(dst)%32
+		k512(&dst[0], &src[0], n)
+		return n
+	case hasAVX2 && len(dst) >= 16:
+		n := len(dst) - len(dst)%16
+		k2(&dst[0], &src[0], n)
+		return n
+	}
+	return 0
+}
+
+type qgemvFn func(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+var qgemvTable = [2][4]qgemvFn{
+	{qgemv4x1VNNI, qgemv4x2VNNI, qgemv4x3VNNI, qgemv4x4VNNI},
+	{qgemv8x1VNNI, qgemv8x2VNNI, qgemv8x3VNNI, qgemv8x4VNNI},
+}
+
+// dequant4Consts are the lane → word indices and shifts of dequant4AVX512.
+var dequant4Consts = [32]int32{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28}
+
+// dequantRows writes rows [r0, r1) of p as float32 rows of dst.
+func dequantRows(p *QParams, r0, r1 int, dst []float32) {
+	if !hasAVX512 || p.GS%16 != 0 {
+		for r := r0; r < r1; r++ {
+			DequantRow(p, r, dst[(r-r0)*p.K:])
+		}
+		return
+	}
+	wpr, g := p.WordsPerRow(), p.Groups()
+	n := (r1 - r0) * g
+	if n == 0 {
+		return
+	}
+	_ = dst[(r1-r0)*p.K-1]
+	if p.Bits == 4 {
+		dequant4AVX512(&dst[0], &p.W[r0*wpr], &p.S[r0*g], &p.B[r0*g], n, p.GS, &dequant4Consts[0])
+	} else {
+		dequant8AVX512(&dst[0], &p.W[r0*wpr], &p.S[r0*g], &p.B[r0*g], n, p.GS, &dequant4Consts[0])
+	}
+}
+
+// laneGroupTable[bits/8][log2(gs/32)] holds the VPERMPS index vectors
+// mapping each lane (packed word) of a 128-element chunk to its scale group
+// within the chunk: 16 entries for 4 bits, 2×16 (two vectors) for 8 bits.
+var laneGroupTable [2][3][32]int32
+
+func init() {
+	for bi, bits := range []int{4, 8} {
+		for gi, gs := range []int{32, 64, 128} {
+			epw := 32 / bits
+			for l := 0; l < 32; l++ {
+				laneGroupTable[bi][gi][l] = int32(l * epw / gs)
+			}
+		}
+	}
+}
+
+func laneGroups(bits, gs int) *[32]int32 {
+	bi, gi := 0, 0
+	if bits == 8 {
+		bi = 1
+	}
+	switch gs {
+	case 64:
+		gi = 1
+	case 128:
+		gi = 2
+	}
+	return &laneGroupTable[bi][gi]
+}
+
+func gemvQ(p *QParams, out []float32, ldo int, x *QBatch, rows int) {
+	nch := p.K / ChunkElems
+	if x.packed == nil || nch == 0 || p.GS > ChunkElems {
+		gemvQGo(p, out, ldo, x, rows)
+		return
+	}
+	nx := len(x.Rows)
+	bi := 0
+	if p.Bits == 8 {
+		bi = 1
+	}
+	idx := laneGroups(p.Bits, p.GS)
+	wpr, g := p.WordsPerRow(), p.Groups()
+	bdelta := int(uintptr(unsafe.Pointer(&p.B[0])) - uintptr(unsafe.Pointer(&p.S[0])))
+	gpc := ChunkElems / p.GS * 4
+	block := rows
+	if nx > 4 {
+		block = gemvRowBlock
+	}
+	for r0 := 0; r0 < rows; r0 += block {
+		nr := min(block, rows-r0)
+		for b0 := 0; b0 < nx; b0 += 4 {
+			nb := min(4, nx-b0)
+			qgemvTable[bi][nb-1](&out[b0*ldo+r0], ldo, unsafe.Pointer(&x.packed[b0*x.rcs]), nx*x.rcs,
+				unsafe.Pointer(&p.W[r0*wpr]), wpr*4, &p.S[r0*g], bdelta, g*4, gpc, nch, nr, &idx[0])
+		}
+	}
+	if done := nch * ChunkElems; done < p.K {
+		w0 := done * p.Bits / 32
+		for r := 0; r < rows; r++ {
+			for b, xr := range x.Rows {
+				out[b*ldo+r] += dotQRowGo(p, xr, r, w0, wpr)
+			}
+		}
+	}
+}
+
+// sgemmRowBlock is the number of A rows (k ≤ 1024 floats each, ≤ 256 KiB)
+// kept in L2 while a 6-row strip of B passes over them.
+const sgemmRowBlock = 64
 
 func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	sgemmNTGo(m, n, k, a, lda, b, ldb, c, ldc)
+	if !hasAVX512 || k < 16 || lda != k || ldb != k {
+		if gemvLanes > 0 && lda == k && ldb == k {
+			gemv(WF32, c, ldc, a, m, k, b, nil, n)
+			return
+		}
+		sgemmNTGo(m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
+	m4, n6, kk := m-m%4, n-n%6, k-k%16
+	for i := 0; i < m4; i++ {
+		clear(c[i*ldc : i*ldc+n6])
+	}
+	for i0 := 0; i0 < m4; i0 += sgemmRowBlock {
+		i1 := min(i0+sgemmRowBlock, m4)
+		for j := 0; j < n6; j += 6 {
+			for i := i0; i < i1; i += 4 {
+				sgemmDot4x6AVX512(&a[i*lda], lda, &b[j*ldb], ldb, &c[i*ldc+j], ldc, kk)
+			}
+		}
+	}
+	if kk < k {
+		for i := 0; i < m4; i++ {
+			for j := 0; j < n6; j++ {
+				c[i*ldc+j] += dotF32Go(a[i*lda+kk:i*lda+k], b[j*ldb+kk:j*ldb+k])
+			}
+		}
+	}
+	if n6 < n && m4 > 0 {
+		gemv(WF32, c[n6:], ldc, a, m4, k, b[n6*ldb:], nil, n-n6)
+	}
+	if m4 < m {
+		gemv(WF32, c[m4*ldc:], ldc, a[m4*lda:], m-m4, k, b, nil, n)
+	}
+}
+
+type axpyFn func(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+// axpyTable[kind][np-1][0: 16 columns, 1: 64 columns]
+var axpyTable = [3][4][2]axpyFn{
+	WF32: {{axpyF32x1w1AVX512, axpyF32x1w4AVX512}, {axpyF32x2w1AVX512, axpyF32x2w4AVX512},
+		{axpyF32x3w1AVX512, axpyF32x3w4AVX512}, {axpyF32x4w1AVX512, axpyF32x4w4AVX512}},
+	WF16: {{axpyF16x1w1AVX512, axpyF16x1w4AVX512}, {axpyF16x2w1AVX512, axpyF16x2w4AVX512},
+		{axpyF16x3w1AVX512, axpyF16x3w4AVX512}, {axpyF16x4w1AVX512, axpyF16x4w4AVX512}},
+	WBF16: {{axpyBF16x1w1AVX512, axpyBF16x1w4AVX512}, {axpyBF16x2w1AVX512, axpyBF16x2w4AVX512},
+		{axpyBF16x3w1AVX512, axpyBF16x3w4AVX512}, {axpyBF16x4w1AVX512, axpyBF16x4w4AVX512}},
 }
 
 func axpyRows(kind WKind, acc []float32, d int, p []float32, ldp, np int, w32 []float32, w16 []uint16, rows int) {
-	axpyRowsGo(kind, acc, d, p, ldp, np, w32, w16, rows)
+	if !hasAVX512 || d < 16 {
+		axpyRowsGo(kind, acc, d, p, ldp, np, w32, w16, rows)
+		return
+	}
+	var wp unsafe.Pointer
+	esize := 2
+	if kind == WF32 {
+		wp, esize = unsafe.Pointer(&w32[0]), 4
+	} else {
+		wp = unsafe.Pointer(&w16[0])
+	}
+	d16 := d - d%16
+	for i0 := 0; i0 < np; i0 += 4 {
+		ni := min(4, np-i0)
+		for c := 0; c < d16; {
+			w, width := 0, 16
+			if d16-c >= 64 {
+				w, width = 1, 64
+			}
+			axpyTable[kind][ni-1][w](&acc[i0*d+c], d, &p[i0*ldp], ldp, unsafe.Add(wp, c*esize), d, rows)
+			c += width
+		}
+	}
+	if d16 < d {
+		axpyTail(kind, acc, d, d16, p, ldp, np, w32, w16, rows)
+	}
+}
+
+// axpyTail handles columns [d0, d) of axpyRows in Go.
+func axpyTail(kind WKind, acc []float32, d, d0 int, p []float32, ldp, np int, w32 []float32, w16 []uint16, rows int) {
+	for j := 0; j < rows; j++ {
+		for e := d0; e < d; e++ {
+			var v float32
+			switch kind {
+			case WF32:
+				v = w32[j*d+e]
+			case WF16:
+				v = f16Table[w16[j*d+e]]
+			default:
+				v = bf16(w16[j*d+e])
+			}
+			for i := 0; i < np; i++ {
+				acc[i*d+e] += p[i*ldp+j] * v
+			}
+		}
+	}
 }

@@ -12,7 +12,9 @@ func gemv(kind WKind, out []float32, ldo int, x []float32, nx, k int, w32 []floa
 func f16ToF32(dst []float32, src []uint16)  { f16ToF32Go(dst, src) }
 func bf16ToF32(dst []float32, src []uint16) { bf16ToF32Go(dst, src) }
 
-func gemvQ(p *QParams, out []float32, ldo int, xs []*QX, rows int) { gemvQGo(p, out, ldo, xs, rows) }
+const hasVNNI = false
+
+func gemvQ(p *QParams, out []float32, ldo int, x *QBatch, rows int) { gemvQGo(p, out, ldo, x, rows) }
 
 func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	sgemmNTGo(m, n, k, a, lda, b, ldb, c, ldc)
@@ -20,4 +22,10 @@ func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float3
 
 func axpyRows(kind WKind, acc []float32, d int, p []float32, ldp, np int, w32 []float32, w16 []uint16, rows int) {
 	axpyRowsGo(kind, acc, d, p, ldp, np, w32, w16, rows)
+}
+
+func dequantRows(p *QParams, r0, r1 int, dst []float32) {
+	for r := r0; r < r1; r++ {
+		DequantRow(p, r, dst[(r-r0)*p.K:])
+	}
 }

@@ -49,18 +49,22 @@ func loadW(s isa, kind string, off int, dst string) {
 }
 
 // hsum reduces vector register acc (index i) to its low float in Xi, using
-// X8/Y8 as scratch (VEX-encodable in both ISAs).
-func hsum(s isa, i int) {
+// register `t` as scratch (8 in the VEX forms; any in the EVEX forms).
+func hsum(s isa, i int) { hsumT(s, i, 8) }
+
+func hsumT(s isa, i, t int) {
 	if s.v == "Z" {
-		p("VEXTRACTF64X4 $1, Z%d, Y8", i)
-		p("VADDPS Y8, Y%d, Y%d", i, i)
+		p("VEXTRACTF64X4 $1, Z%d, Y%d", i, t)
+		p("VADDPS Y%d, Y%d, Y%d", t, i, i)
+		p("VEXTRACTF32X4 $1, Y%d, X%d", i, t)
+	} else {
+		p("VEXTRACTF128 $1, Y%d, X%d", i, t)
 	}
-	p("VEXTRACTF128 $1, Y%d, X8", i)
-	p("VADDPS X8, X%d, X%d", i, i)
-	p("VPERMILPS $0x4e, X%d, X8", i)
-	p("VADDPS X8, X%d, X%d", i, i)
-	p("VPERMILPS $0xb1, X%d, X8", i)
-	p("VADDPS X8, X%d, X%d", i, i)
+	p("VADDPS X%d, X%d, X%d", t, i, i)
+	p("VPERMILPS $0x4e, X%d, X%d", i, t)
+	p("VADDPS X%d, X%d, X%d", t, i, i)
+	p("VPERMILPS $0xb1, X%d, X%d", i, t)
+	p("VADDPS X%d, X%d, X%d", t, i, i)
 }
 
 var xregs = []string{"SI", "R11", "R12", "R13"}
@@ -138,12 +142,366 @@ func gemv(s isa, kind string, nx int) {
 	p("RET")
 }
 
+// qgemv emits qgemv<bits>x<nx>VNNI: the integer dot products of up to 4
+// packed activation rows with `rows` rows of an affine-quantized matrix,
+// 128 elements per chunk (see packQX for the activation layout):
+//
+//	func(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer,
+//	     wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int,
+//	     rows int, idx *int32)
+//
+// Per lane (one packed word): acc += cvt(Σ q·xq)·(scale·xs); bacc += bias·xsum.
+func qgemv(bits, nx int) {
+	name := fmt.Sprintf("qgemv%dx%dVNNI", bits, nx)
+	args := "out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-104\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	rcs := 256 // bytes of one activation row in one chunk
+	wpc := 16  // words (lanes) per chunk
+	if bits == 8 {
+		rcs, wpc = 384, 32
+	}
+	p("MOVQ out+0(FP), DI")
+	p("MOVQ w+32(FP), DX")
+	p("MOVQ s+48(FP), R11")
+	p("MOVQ bdelta+56(FP), R12")
+	p("MOVQ rows+88(FP), CX")
+	p("MOVQ xstride+24(FP), R9")
+	p("MOVQ gpc+72(FP), R14")
+	p("MOVQ idx+96(FP), R10")
+	p("VMOVDQU32 (R10), Z30")
+	if bits == 8 {
+		p("VMOVDQU32 64(R10), Z29")
+	} else {
+		p("MOVL $0x0F0F0F0F, R10")
+		p("VPBROADCASTD R10, Z31")
+	}
+	p("TESTQ CX, CX")
+	p("JZ %s_done", name)
+	label(name + "_row")
+	for b := 0; b < 2*nx; b++ {
+		p("VPXORD Z%d, Z%d, Z%d", b, b, b)
+	}
+	p("MOVQ xp+16(FP), AX")
+	p("MOVQ DX, BX")
+	p("MOVQ R11, R15")
+	p("MOVQ nchunks+80(FP), R13")
+	label(name + "_chunk")
+	if bits == 4 {
+		p("VMOVDQU64 (BX), Z20")
+		p("VPSRLW $4, Z20, Z21")
+		p("VPANDD Z31, Z20, Z20")
+		p("VPANDD Z31, Z21, Z21")
+		p("VPERMPS (R15), Z30, Z22")
+		p("VPERMPS (R15)(R12*1), Z30, Z23")
+		for b := 0; b < nx; b++ {
+			o := b * rcs
+			p("VPXORD Z24, Z24, Z24")
+			p("VPDPBUSD %d(AX), Z20, Z24", o)
+			p("VPDPBUSD %d(AX), Z21, Z24", o+64)
+			p("VCVTDQ2PS Z24, Z24")
+			p("VMULPS %d(AX), Z22, Z25", o+128)
+			p("VFMADD231PS Z24, Z25, Z%d", 2*b)
+			p("VFMADD231PS %d(AX), Z23, Z%d", o+128+4*wpc, 2*b+1)
+		}
+		p("ADDQ $64, BX")
+	} else {
+		p("VMOVDQU64 (BX), Z20")
+		p("VMOVDQU64 64(BX), Z21")
+		p("VPERMPS (R15), Z30, Z22")
+		p("VPERMPS (R15), Z29, Z26")
+		p("VPERMPS (R15)(R12*1), Z30, Z23")
+		p("VPERMPS (R15)(R12*1), Z29, Z27")
+		for b := 0; b < nx; b++ {
+			o := b * rcs
+			for h := 0; h < 2; h++ {
+				wreg, sreg, breg := []int{20, 21}[h], []int{22, 26}[h], []int{23, 27}[h]
+				p("VPXORD Z24, Z24, Z24")
+				p("VPDPBUSD %d(AX), Z%d, Z24", o+64*h, wreg)
+				p("VCVTDQ2PS Z24, Z24")
+				p("VMULPS %d(AX), Z%d, Z25", o+128+64*h, sreg)
+				p("VFMADD231PS Z24, Z25, Z%d", 2*b)
+				p("VFMADD231PS %d(AX), Z%d, Z%d", o+128+4*wpc+64*h, breg, 2*b+1)
+			}
+		}
+		p("ADDQ $128, BX")
+	}
+	p("ADDQ R9, AX")
+	p("ADDQ R14, R15")
+	p("DECQ R13")
+	p("JNZ %s_chunk", name)
+	p("MOVQ DI, R8")
+	p("MOVQ ldo+8(FP), R10")
+	p("SHLQ $2, R10")
+	s := avx512
+	for b := 0; b < nx; b++ {
+		p("VADDPS Z%d, Z%d, Z%d", 2*b+1, 2*b, 2*b)
+		hsum(s, 2*b)
+		p("VMOVSS X%d, (R8)", 2*b)
+		if b+1 < nx {
+			p("ADDQ R10, R8")
+		}
+	}
+	p("ADDQ $4, DI")
+	p("ADDQ wstride+40(FP), DX")
+	p("ADDQ gstride+64(FP), R11")
+	p("DECQ CX")
+	p("JNZ %s_row", name)
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// sgemm emits sgemmDot4x6AVX512(a *float32, lda int, b *float32, ldb int,
+// c *float32, ldc int, k int): C[i*ldc+j] += Σ_{p<k} a[i*lda+p]·b[j*ldb+p]
+// for i < 4, j < 6; k is a multiple of 16. Both operands stream along k
+// (the "dot" form: no packing), 24 accumulators Z0–Z23 (acc i,j = Z(6i+j)),
+// A rows in Z24–Z27, B rows loaded one at a time into Z28/Z29.
+func sgemm() {
+	name := "sgemmDot4x6AVX512"
+	args := "a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	ar := []string{"SI", "R8", "R9", "R10"}
+	br := []string{"DX", "R11", "R12", "R13", "R14", "R15"}
+	p("MOVQ a+0(FP), SI")
+	p("MOVQ lda+8(FP), BX")
+	p("SHLQ $2, BX")
+	for i := 1; i < 4; i++ {
+		p("LEAQ (%s)(BX*1), %s", ar[i-1], ar[i])
+	}
+	p("MOVQ b+16(FP), DX")
+	p("MOVQ ldb+24(FP), BX")
+	p("SHLQ $2, BX")
+	for j := 1; j < 6; j++ {
+		p("LEAQ (%s)(BX*1), %s", br[j-1], br[j])
+	}
+	p("MOVQ k+48(FP), CX")
+	for i := 0; i < 24; i++ {
+		p("VPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("XORQ AX, AX")
+	p("TESTQ CX, CX")
+	p("JZ %s_reduce", name)
+	label(name + "_loop")
+	for i := 0; i < 4; i++ {
+		p("VMOVUPS (%s)(AX*4), Z%d", ar[i], 24+i)
+	}
+	for j := 0; j < 6; j++ {
+		t := 28 + j%2
+		p("VMOVUPS (%s)(AX*4), Z%d", br[j], t)
+		for i := 0; i < 4; i++ {
+			p("VFMADD231PS Z%d, Z%d, Z%d", t, 24+i, 6*i+j)
+		}
+	}
+	p("ADDQ $16, AX")
+	p("CMPQ AX, CX")
+	p("JLT %s_loop", name)
+	label(name + "_reduce")
+	// Reduce each accumulator and add it into C.
+	p("MOVQ c+32(FP), DI")
+	p("MOVQ ldc+40(FP), BX")
+	p("SHLQ $2, BX")
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 6; j++ {
+			r := 6*i + j
+			hsumT(avx512, r, 31)
+			p("VADDSS %d(DI), X%d, X%d", 4*j, r, r)
+			p("VMOVSS X%d, %d(DI)", r, 4*j)
+		}
+		if i < 3 {
+			p("ADDQ BX, DI")
+		}
+	}
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// axpy emits axpy<kind>x<np>w<cw>AVX512(acc *float32, lda int, p *float32,
+// ldp int, w unsafe.Pointer, ldw int, rows int): for i < np and the 16·cw
+// columns at acc and w, acc[i*lda+e] += Σ_{j<rows} p[i*ldp+j]·w[j*ldw+e].
+func axpy(kind string, np, cw int) {
+	esize := map[string]int{"F32": 4, "F16": 2, "BF16": 2}[kind]
+	name := fmt.Sprintf("axpy%sx%dw%dAVX512", kind, np, cw)
+	args := "acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	pr := []string{"SI", "R8", "R9", "R10"}
+	p("MOVQ p+16(FP), SI")
+	p("MOVQ ldp+24(FP), BX")
+	p("SHLQ $2, BX")
+	for i := 1; i < np; i++ {
+		p("LEAQ (%s)(BX*1), %s", pr[i-1], pr[i])
+	}
+	p("MOVQ w+32(FP), DX")
+	p("MOVQ ldw+40(FP), R11")
+	p("IMULQ $%d, R11", esize)
+	p("MOVQ rows+48(FP), CX")
+	for r := 0; r < np*cw; r++ {
+		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	p("XORQ AX, AX")
+	p("TESTQ CX, CX")
+	p("JZ %s_store", name)
+	label(name + "_loop")
+	for c := 0; c < cw; c++ {
+		dst := fmt.Sprintf("Z%d", 16+c)
+		switch kind {
+		case "F32":
+			p("VMOVUPS %d(DX), %s", 64*c, dst)
+		case "F16":
+			p("VCVTPH2PS %d(DX), %s", 32*c, dst)
+		case "BF16":
+			p("VPMOVZXWD %d(DX), %s", 32*c, dst)
+			p("VPSLLD $16, %s, %s", dst, dst)
+		}
+	}
+	for i := 0; i < np; i++ {
+		p("VBROADCASTSS (%s)(AX*4), Z%d", pr[i], 20+i)
+		for c := 0; c < cw; c++ {
+			p("VFMADD231PS Z%d, Z%d, Z%d", 16+c, 20+i, i*cw+c)
+		}
+	}
+	p("ADDQ R11, DX")
+	p("INCQ AX")
+	p("CMPQ AX, CX")
+	p("JLT %s_loop", name)
+	label(name + "_store")
+	p("MOVQ acc+0(FP), DI")
+	p("MOVQ lda+8(FP), BX")
+	p("SHLQ $2, BX")
+	for i := 0; i < np; i++ {
+		for c := 0; c < cw; c++ {
+			r := i*cw + c
+			p("VADDPS %d(DI), Z%d, Z%d", 64*c, r, r)
+			p("VMOVUPS Z%d, %d(DI)", r, 64*c)
+		}
+		if i+1 < np {
+			p("ADDQ BX, DI")
+		}
+	}
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// cvt emits cvt<kind><isa>(dst *float32, src *uint16, n int): dst[i] =
+// float32(src[i]) for i < n, n a multiple of 2·lanes.
+func cvt(s isa, kind string) {
+	name := fmt.Sprintf("cvt%s%s", kind, s.name)
+	args := "dst *float32, src *uint16, n int"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-24\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ n+16(FP), CX")
+	p("XORQ AX, AX")
+	p("TESTQ CX, CX")
+	p("JZ %s_done", name)
+	label(name + "_loop")
+	for u := 0; u < 2; u++ {
+		r := s.r(u)
+		switch kind {
+		case "F16":
+			p("VCVTPH2PS %d(SI)(AX*2), %s", 2*s.lanes*u, r)
+		case "BF16":
+			p("VPMOVZXWD %d(SI)(AX*2), %s", 2*s.lanes*u, r)
+			p("VPSLLD $16, %s, %s", r, r)
+		}
+		p("VMOVUPS %s, %d(DI)(AX*4)", r, 4*s.lanes*u)
+	}
+	p("ADDQ $%d, AX", 2*s.lanes)
+	p("CMPQ AX, CX")
+	p("JLT %s_loop", name)
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// dequant emits dequant<bits>AVX512(dst *float32, w *uint32, s *float32,
+// b *float32, groups int, gs int): dst[e] = s[g]·q_e + b[g] for the
+// groups·gs elements of consecutive groups; gs is a multiple of 16.
+func dequant(bits int) {
+	name := fmt.Sprintf("dequant%dAVX512", bits)
+	args := "dst *float32, w *uint32, s *float32, b *float32, groups int, gs int, consts *int32"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ w+8(FP), SI")
+	p("MOVQ s+16(FP), R8")
+	p("MOVQ b+24(FP), R9")
+	p("MOVQ groups+32(FP), CX")
+	p("MOVQ gs+40(FP), R10")
+	p("SHRQ $4, R10")
+	if bits == 4 {
+		// Lane l takes word consts[l] shifted right by consts[16+l].
+		p("MOVQ consts+48(FP), AX")
+		p("VMOVDQU32 (AX), Z30")
+		p("VMOVDQU32 64(AX), Z29")
+		p("MOVL $0x0F, AX")
+		p("VPBROADCASTD AX, Z31")
+	}
+	p("TESTQ CX, CX")
+	p("JZ %s_done", name)
+	label(name + "_group")
+	p("VBROADCASTSS (R8), Z2")
+	p("VBROADCASTSS (R9), Z3")
+	p("MOVQ R10, DX")
+	label(name + "_loop")
+	if bits == 4 {
+		p("VPBROADCASTQ (SI), Z1")
+		p("VPERMD Z1, Z30, Z1")
+		p("VPSRLVD Z29, Z1, Z1")
+		p("VPANDD Z31, Z1, Z1")
+		p("ADDQ $8, SI")
+	} else {
+		p("VPMOVZXBD (SI), Z1")
+		p("ADDQ $16, SI")
+	}
+	p("VCVTDQ2PS Z1, Z1")
+	p("VFMADD213PS Z3, Z2, Z1")
+	p("VMOVUPS Z1, (DI)")
+	p("ADDQ $64, DI")
+	p("DECQ DX")
+	p("JNZ %s_loop", name)
+	p("ADDQ $4, R8")
+	p("ADDQ $4, R9")
+	p("DECQ CX")
+	p("JNZ %s_group", name)
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
 func main() {
 	out.WriteString("// Code generated by gen_asm.go; DO NOT EDIT.\n\n//go:build amd64 && !purego\n\n#include \"textflag.h\"\n")
 	for _, s := range []isa{avx512, avx2} {
 		for _, kind := range []string{"F32", "F16", "BF16"} {
 			for nx := 1; nx <= 4; nx++ {
 				gemv(s, kind, nx)
+			}
+		}
+	}
+	for _, bits := range []int{4, 8} {
+		for nx := 1; nx <= 4; nx++ {
+			qgemv(bits, nx)
+		}
+	}
+	sgemm()
+	dequant(4)
+	dequant(8)
+	for _, s := range []isa{avx512, avx2} {
+		cvt(s, "F16")
+		cvt(s, "BF16")
+	}
+	for _, kind := range []string{"F32", "F16", "BF16"} {
+		for np := 1; np <= 4; np++ {
+			for _, cw := range []int{1, 4} {
+				axpy(kind, np, cw)
 			}
 		}
 	}

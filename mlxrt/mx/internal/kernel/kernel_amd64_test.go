@@ -86,3 +86,153 @@ func TestGemvAssemblyMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+func TestGemvQAssemblyMatchesGo(t *testing.T) {
+	if !hasVNNI {
+		t.Skip("no AVX-512 VNNI")
+	}
+	for _, bits := range []int{4, 8} {
+		for _, gs := range []int{32, 64, 128} {
+			for _, k := range []int{128, 256, 384, 416} {
+				for _, nx := range []int{1, 2, 3, 4, 5, 9} {
+					if k%gs != 0 {
+						continue
+					}
+					t.Run(fmt.Sprintf("b%d/g%d/k%d/nx%d", bits, gs, k, nx), func(t *testing.T) {
+						rows := 21
+						g := k / gs
+						w := make([]uint32, rows*k*bits/32)
+						r := rand.New(rand.NewPCG(3, 4))
+						for i := range w {
+							w[i] = r.Uint32()
+						}
+						sb := rnd(5, 2*(rows*g+16))
+						p := &QParams{K: k, GS: gs, Bits: bits, W: w, S: sb[:rows*g+16], B: sb[rows*g+16:]}
+						xs := make([]*QX, nx)
+						for i := range xs {
+							xs[i] = new(QX)
+							xs[i].Prepare(rnd(uint64(10+i), k), bits)
+						}
+						ldo := rows + 2
+						got := make([]float32, nx*ldo)
+						want := make([]float32, nx*ldo)
+						GemvQ(p, got, ldo, NewQBatch(xs), rows)
+						gemvQGo(p, want, ldo, &QBatch{Rows: xs}, rows)
+						for i := range want {
+							if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+								t.Fatalf("out[%d] = %v, want %v", i, got[i], want[i])
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+func TestSgemmMatchesGo(t *testing.T) {
+	for _, mnk := range [][3]int{{4, 6, 16}, {17, 13, 40}, {64, 64, 256}, {70, 130, 1030}, {3, 5, 7}, {9, 7, 8}} {
+		m, n, k := mnk[0], mnk[1], mnk[2]
+		t.Run(fmt.Sprint(m, n, k), func(t *testing.T) {
+			a, b := rnd(1, m*k), rnd(2, n*k)
+			ldc := n + 1
+			got := make([]float32, m*ldc)
+			for i := range got {
+				got[i] = 99 // SgemmNT overwrites
+			}
+			want := make([]float32, m*ldc)
+			SgemmNT(m, n, k, a, k, b, k, got, ldc)
+			sgemmNTGo(m, n, k, a, k, b, k, want, ldc)
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					g, w := got[i*ldc+j], want[i*ldc+j]
+					if math.Abs(float64(g-w)) > 1e-5*math.Sqrt(float64(k)) {
+						t.Fatalf("c[%d,%d] = %v, want %v", i, j, g, w)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestAxpyRowsMatchesGo(t *testing.T) {
+	for _, kind := range []WKind{WF32, WF16, WBF16} {
+		for _, d := range []int{8, 16, 64, 80, 128, 200} {
+			for _, np := range []int{1, 2, 3, 4, 6} {
+				t.Run(fmt.Sprint(kind, d, np), func(t *testing.T) {
+					rows, ldp := 13, 15
+					p := rnd(1, np*ldp)
+					w32 := rnd(2, rows*d)
+					w16 := make([]uint16, len(w32))
+					for i, v := range w32 {
+						if kind == WF16 {
+							w16[i] = FloatToHalf(v)
+						} else {
+							w16[i] = FloatToBF16(v)
+						}
+					}
+					got, want := rnd(3, np*d), rnd(3, np*d)
+					AxpyRows(kind, got, d, p, ldp, np, w32, w16, rows)
+					axpyRowsGo(kind, want, d, p, ldp, np, w32, w16, rows)
+					for i := range want {
+						if math.Abs(float64(got[i]-want[i])) > 1e-5 {
+							t.Fatalf("acc[%d] = %v, want %v", i, got[i], want[i])
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestConvertMatchesGo(t *testing.T) {
+	for _, n := range []int{0, 5, 16, 33, 100, 1000} {
+		src := make([]uint16, n)
+		r := rand.New(rand.NewPCG(1, 2))
+		for i := range src {
+			src[i] = uint16(r.Uint32())
+		}
+		for _, f16 := range []bool{false, true} {
+			got, want := make([]float32, n), make([]float32, n)
+			if f16 {
+				F16ToF32(got, src)
+				f16ToF32Go(want, src)
+			} else {
+				BF16ToF32(got, src)
+				bf16ToF32Go(want, src)
+			}
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+					t.Fatalf("n=%d f16=%v [%d]: %v, want %v (src %#04x)", n, f16, i, got[i], want[i], src[i])
+				}
+			}
+		}
+	}
+}
+
+func TestDequantRowsMatchesGo(t *testing.T) {
+	for _, bits := range []int{4, 8} {
+		for _, gs := range []int{32, 64, 128} {
+			rows, k := 5, 256
+			g := k / gs
+			w := make([]uint32, rows*k*bits/32)
+			r := rand.New(rand.NewPCG(3, 4))
+			for i := range w {
+				w[i] = r.Uint32()
+			}
+			sb := rnd(5, 2*(rows*g+16))
+			p := &QParams{K: k, GS: gs, Bits: bits, W: w, S: sb[:rows*g+16], B: sb[rows*g+16:]}
+			got := make([]float32, 3*k)
+			DequantRows(p, 1, 4, got)
+			for rr := 1; rr < 4; rr++ {
+				want := make([]float32, k)
+				DequantRow(p, rr, want)
+				for e := range want {
+					if math.Abs(float64(got[(rr-1)*k+e]-want[e])) > 1e-6*(1+math.Abs(float64(want[e]))) {
+						t.Fatalf("bits %d gs %d row %d [%d]: %v want %v", bits, gs, rr, e, got[(rr-1)*k+e], want[e])
+					}
+				}
+			}
+		}
+	}
+}

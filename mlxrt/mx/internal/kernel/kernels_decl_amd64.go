@@ -77,3 +77,120 @@ func gemvBF16x3AVX2(out *float32, ldo int, x *float32, k int, kk int, w unsafe.P
 
 //go:noescape
 func gemvBF16x4AVX2(out *float32, ldo int, x *float32, k int, kk int, w unsafe.Pointer, rows int)
+
+//go:noescape
+func qgemv4x1VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+//go:noescape
+func qgemv4x2VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+//go:noescape
+func qgemv4x3VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+//go:noescape
+func qgemv4x4VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+//go:noescape
+func qgemv8x1VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+//go:noescape
+func qgemv8x2VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+//go:noescape
+func qgemv8x3VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+//go:noescape
+func qgemv8x4VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+//go:noescape
+func sgemmDot4x6AVX512(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int)
+
+//go:noescape
+func dequant4AVX512(dst *float32, w *uint32, s *float32, b *float32, groups int, gs int, consts *int32)
+
+//go:noescape
+func dequant8AVX512(dst *float32, w *uint32, s *float32, b *float32, groups int, gs int, consts *int32)
+
+//go:noescape
+func cvtF16AVX512(dst *float32, src *uint16, n int)
+
+//go:noescape
+func cvtBF16AVX512(dst *float32, src *uint16, n int)
+
+//go:noescape
+func cvtF16AVX2(dst *float32, src *uint16, n int)
+
+//go:noescape
+func cvtBF16AVX2(dst *float32, src *uint16, n int)
+
+//go:noescape
+func axpyF32x1w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF32x1w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF32x2w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF32x2w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF32x3w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF32x3w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF32x4w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF32x4w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF16x1w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF16x1w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF16x2w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF16x2w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF16x3w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF16x3w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF16x4w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyF16x4w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyBF16x1w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyBF16x1w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyBF16x2w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyBF16x2w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyBF16x3w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyBF16x3w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyBF16x4w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func axpyBF16x4w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)

@@ -94,18 +94,69 @@ func growF(b []float32, n int) []float32 {
 	return b[:n]
 }
 
-// GemvQ computes out[b*ldo+r] = dot(xs[b], row r of p) for r < rows, reading
-// each packed weight row once for all activation rows. p.W, p.S and p.B must
-// start at the first row to compute.
-func GemvQ(p *QParams, out []float32, ldo int, xs []*QX, rows int) {
-	if rows == 0 || len(xs) == 0 {
+// QBatch is a batch of quantized activation rows ready for GemvQ. On CPUs
+// with AVX-512 VNNI it also holds the rows interleaved chunk by chunk, the
+// layout the assembly reads: for chunk c and row b, 128 bytes of Q, then the
+// chunk's XS, then its XSum (16 words each for 4 bits, 32 for 8 bits).
+type QBatch struct {
+	Rows   []*QX
+	packed []byte
+	rcs    int // bytes per row per chunk in packed
+}
+
+// NewQBatch prepares rows (all of one K and bit width) for GemvQ.
+func NewQBatch(rows []*QX) *QBatch {
+	b := &QBatch{Rows: rows}
+	if len(rows) > 0 && hasVNNI {
+		b.pack()
+	}
+	return b
+}
+
+func (b *QBatch) pack() {
+	x0 := b.Rows[0]
+	nch := x0.K / ChunkElems
+	wpc := ChunkElems * x0.Bits / 32
+	b.rcs = ChunkElems + 8*wpc
+	nx := len(b.Rows)
+	b.packed = make([]byte, nch*nx*b.rcs)
+	for c := 0; c < nch; c++ {
+		for i, x := range b.Rows {
+			dst := b.packed[(c*nx+i)*b.rcs:][:b.rcs]
+			for j, v := range x.Q[c*ChunkElems : (c+1)*ChunkElems] {
+				dst[j] = byte(v)
+			}
+			putF32s(dst[ChunkElems:], x.XS[c*wpc:(c+1)*wpc])
+			putF32s(dst[ChunkElems+4*wpc:], x.XSum[c*wpc:(c+1)*wpc])
+		}
+	}
+}
+
+func putF32s(dst []byte, v []float32) {
+	for i, f := range v {
+		u := math.Float32bits(f)
+		dst[4*i], dst[4*i+1], dst[4*i+2], dst[4*i+3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+	}
+}
+
+// GemvQ computes out[b*ldo+r] = dot(x.Rows[b], row r of p) for r < rows,
+// reading each packed weight row once for up to four activation rows. p.W,
+// p.S and p.B must start at the first row to compute.
+func GemvQ(p *QParams, out []float32, ldo int, x *QBatch, rows int) {
+	nx := len(x.Rows)
+	if rows == 0 || nx == 0 {
 		return
 	}
-	_ = out[(len(xs)-1)*ldo+rows-1]
+	_ = out[(nx-1)*ldo+rows-1]
 	_ = p.W[rows*p.WordsPerRow()-1]
 	_ = p.S[rows*p.Groups()-1]
 	_ = p.B[rows*p.Groups()-1]
-	gemvQ(p, out, ldo, xs, rows)
+	for _, r := range x.Rows {
+		if r.K != p.K || r.Bits != p.Bits {
+			panic("kernel: GemvQ: activation prepared for another weight layout")
+		}
+	}
+	gemvQ(p, out, ldo, x, rows)
 }
 
 // dotQRowGo returns the dot product of x with row r of p over words
@@ -130,14 +181,18 @@ func dotQRowGo(p *QParams, x *QX, r, w0, w1 int) float32 {
 	return acc
 }
 
-func gemvQGo(p *QParams, out []float32, ldo int, xs []*QX, rows int) {
+func gemvQGo(p *QParams, out []float32, ldo int, x *QBatch, rows int) {
 	nw := p.WordsPerRow()
 	for r := 0; r < rows; r++ {
-		for b, x := range xs {
-			out[b*ldo+r] = dotQRowGo(p, x, r, 0, nw)
+		for b, xr := range x.Rows {
+			out[b*ldo+r] = dotQRowGo(p, xr, r, 0, nw)
 		}
 	}
 }
+
+// DequantRows writes rows [r0, r1) of p as consecutive float32 rows of dst
+// (len ≥ (r1-r0)·K), vectorised where the CPU allows.
+func DequantRows(p *QParams, r0, r1 int, dst []float32) { dequantRows(p, r0, r1, dst) }
 
 // DequantRow writes row r of p as float32 into dst (len p.K).
 func DequantRow(p *QParams, r int, dst []float32) {
