@@ -3,7 +3,7 @@
 # run again; does nothing when everything is present.
 set -euo pipefail
 pkgs=(pkg-config libpocketsphinx-dev pocketsphinx-en-us flite1-dev espeak-ng sox
-      alsa-utils chromium libopus-dev libopusfile-dev libogg-dev libmp3lame-dev)
+      alsa-utils chromium libopus-dev libopusfile-dev libogg-dev libmp3lame-dev opus-tools libsox-fmt-mp3 flac)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -108,15 +109,17 @@ func llmLoader(hubOpts *hub.Options) pipeline.Loader {
 			}
 			var err error
 			if dir, err = hub.Resolve(ctx, ref.Name, hubOpts); err != nil {
-				return nil, &pipeline.Error{Kind: pipeline.KindUnavailable, Param: "model", Code: "model_download_failed",
-					Message: err.Error(), Err: err}
+				kind := pipeline.KindUnavailable
+				if errors.Is(err, hub.ErrNotFound) {
+					kind = pipeline.KindNotFound
+				}
+				return nil, &pipeline.Error{Kind: kind, Param: "model", Code: "model_download_failed", Message: err.Error()}
 			}
 			id = ref.Name
 		}
 		e, err := llm.Load(ctx, dir, &llm.Options{ID: id})
 		if err != nil {
-			return nil, &pipeline.Error{Kind: pipeline.KindInvalid, Param: "model", Code: "model_load_failed",
-				Message: err.Error(), Err: err}
+			return nil, &pipeline.Error{Kind: pipeline.KindInvalid, Param: "model", Code: "model_load_failed", Message: err.Error()}
 		}
 		return e, nil
 	})

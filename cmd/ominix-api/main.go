@@ -8,9 +8,21 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"sync/atomic"
 	"syscall"
+	"time"
+
+	"github.com/ominix/ominix-api/mlxrt/hub"
+	"github.com/ominix/ominix-api/pipeline"
+	"github.com/ominix/ominix-api/sessions"
+	"github.com/ominix/ominix-api/transport"
+	"github.com/ominix/ominix-api/web"
 )
 
 func main() {
@@ -26,13 +38,13 @@ func main() {
 	}
 }
 
-// run reads the configuration once and starts the server; it returns when
-// ctx is cancelled (SIGINT, SIGTERM) and shutdown is complete, or with the
-// first fatal error.
-//
-// NOTE for the lead: this is the transport engineer's config-only shell; the
-// server wiring (router, scheduler, sessions, shutdown order) replaces the
-// error at the end.
+// run reads the configuration once, starts the model thread, scheduler,
+// session registry and HTTP server, loads the configured models in the
+// background, and serves until ctx is cancelled (SIGINT, SIGTERM). Then it
+// shuts down in order: stop accepting connections and let running streams
+// finish for the grace period (cancelling the rest with a final error
+// event), stop native sessions, stop the scheduler, close the models, stop
+// the thread.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := LoadConfig(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
@@ -46,6 +58,143 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	_ = ctx
-	return fmt.Errorf("configuration for %s is valid, but the server is not wired into this build yet", cfg.Addr())
+	hubOpts := hub.OptionsFromEnvFunc(getenv)
+	hubOpts.Logger = log
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		hubOpts.Progress = stderr
+	}
+	eng, err := newEngines(cfg, hubOpts, log)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, eng, log)
+}
+
+func serve(ctx context.Context, cfg Config, eng *engines, log *slog.Logger) error {
+	metrics := transport.NewMetrics()
+	thread := pipeline.StartThread()
+	defer thread.Stop()
+	slots := pipeline.NewSlots(thread, eng.loaders, &pipeline.SlotsOptions{
+		Metrics: metrics,
+		OnError: func(err error) { log.Error("model close failed", "err", err) },
+	})
+	defer slots.Close()
+	sched := pipeline.NewScheduler(thread, slots, &pipeline.SchedulerOptions{
+		MaxInFlight: cfg.MaxInFlight, MaxBacklog: cfg.Backlog, Metrics: metrics,
+	})
+	schedCtx, stopSched := context.WithCancel(context.Background())
+	schedDone := make(chan struct{})
+	go func() { defer close(schedDone); _ = sched.Run(schedCtx) }()
+	defer func() { stopSched(); <-schedDone }()
+
+	registry := sessions.NewRegistry(&sessions.Options{Metrics: metrics})
+	regCtx, stopReg := context.WithCancel(context.Background())
+	regDone := make(chan struct{})
+	go func() { defer close(regDone); registry.Run(regCtx, 30*time.Second) }()
+	defer func() { stopReg(); <-regDone }()
+
+	base, cancelBase := context.WithCancelCause(context.Background())
+	defer cancelBase(pipeline.ErrShuttingDown)
+	var ready atomic.Bool
+	handler, err := transport.New(transport.Deps{
+		Scheduler: sched, Slots: slots, Sessions: registry, Metrics: metrics, Codecs: eng.codecs,
+		Logger: log, Version: version(), Web: web.FS(), Ready: ready.Load, BaseContext: base,
+	}, &transport.Options{
+		APIKey: cfg.APIKey, CORSOrigins: cfg.CORSOrigins, ModelRoots: cfg.ModelRoots,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes,
+		WriteTimeout: cfg.WriteTimeout, KeepAlive: cfg.KeepAlive,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		TLSConfig:         cfg.TLS,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
+	scheme := "http"
+	if cfg.TLS != nil {
+		scheme = "https"
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String()+"/")
+	serveErr := make(chan error, 1)
+	go func() {
+		if cfg.TLS != nil {
+			serveErr <- srv.ServeTLS(ln, "", "")
+		} else {
+			serveErr <- srv.Serve(ln)
+		}
+	}()
+	loadCtx, stopLoads := context.WithCancel(ctx)
+	defer stopLoads()
+	go func() {
+		loadInitial(loadCtx, slots, eng.initial, log)
+		ready.Store(true)
+	}()
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", cfg.ShutdownGrace)
+	stopLoads()
+	grace, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	// Streams finish or end with a final "shutting down" error once the
+	// grace period is over; the HTTP server waits for their handlers.
+	drained := make(chan error, 1)
+	go func() { drained <- sched.Shutdown(grace) }()
+	if err := srv.Shutdown(grace); err != nil {
+		log.Warn("connections still open after the grace period; closing them", "err", err)
+		cancelBase(pipeline.ErrShuttingDown)
+		_ = srv.Close()
+	}
+	cancelBase(pipeline.ErrShuttingDown)
+	<-drained
+	log.Info("stopped")
+	return nil
+}
+
+// loadInitial loads the configured models one after another; a model that
+// fails to load is logged and its slot stays empty.
+func loadInitial(ctx context.Context, slots *pipeline.Slots, refs []pipeline.ModelRef, log *slog.Logger) {
+	for _, ref := range refs {
+		start := time.Now()
+		info, err := slots.Load(ctx, ref)
+		if err != nil {
+			log.Error("model failed to load; its slot stays empty", "slot", ref.Category, "model", ref.Name, "err", err)
+			continue
+		}
+		log.Info("model loaded", "slot", ref.Category, "model", info.ID, "took", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// version is the module version or VCS revision the binary was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "dev-" + s.Value[:12]
+		}
+	}
+	return "dev"
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

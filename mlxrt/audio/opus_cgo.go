@@ -11,6 +11,7 @@ package audio
 // The ctl requests are variadic macros, which cgo cannot call.
 static int ominix_opus_set_bitrate(OpusEncoder *e, opus_int32 v) { return opus_encoder_ctl(e, OPUS_SET_BITRATE(v)); }
 static int ominix_opus_set_signal_voice(OpusEncoder *e) { return opus_encoder_ctl(e, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE)); }
+static int ominix_opus_set_complexity(OpusEncoder *e, opus_int32 v) { return opus_encoder_ctl(e, OPUS_SET_COMPLEXITY(v)); }
 static int ominix_opus_lookahead(OpusEncoder *e, opus_int32 *v) { return opus_encoder_ctl(e, OPUS_GET_LOOKAHEAD(v)); }
 */
 import "C"
@@ -89,6 +90,11 @@ func (d *libopusDecoder) close() {
 // opusBitrate is the encoder's target: plenty for mono speech.
 const opusBitrate = 32000
 
+// opusComplexity trades encoder CPU for quality (0..10, libopus default
+// 10); 5 roughly doubles throughput with no audible loss on speech at
+// this bitrate, which matters when many TTS streams share two cores.
+const opusComplexity = 5
+
 type libopusEncoder struct {
 	enc     *C.OpusEncoder
 	look    int
@@ -110,6 +116,7 @@ func newLibopusEncoder(rate int) (*libopusEncoder, error) {
 		return nil, fmt.Errorf("opus encoder: set bitrate: %s", opusError(c))
 	}
 	C.ominix_opus_set_signal_voice(enc)
+	C.ominix_opus_set_complexity(enc, opusComplexity)
 	if c := C.ominix_opus_lookahead(enc, &look); c != C.OPUS_OK {
 		e.close()
 		return nil, fmt.Errorf("opus encoder: lookahead: %s", opusError(c))

@@ -263,6 +263,11 @@ func (h *hubClient) download(ctx context.Context, c *cache) (string, error) {
 	metas := make([]fileMeta, 0, len(names))
 	var total int64
 	for _, name := range names {
+		// Like hf_hub_download with a commit hash: a file already in the
+		// snapshot is trusted without asking the hub again.
+		if fi, err := os.Stat(c.pointerPath(info.SHA, name)); err == nil && fi.Mode().IsRegular() {
+			continue
+		}
 		m, err := h.head(ctx, info.SHA, name)
 		if err != nil {
 			return "", err

@@ -266,7 +266,12 @@ func safeRepoPath(name string) bool {
 // from several goroutines and processes at once: blobs are written under a
 // file lock and moved into place atomically.
 func Resolve(ctx context.Context, repoID string, opts *Options) (string, error) {
+	owned := opts == nil || opts.Client == nil
 	o := opts.resolved()
+	if owned {
+		// A client made here must not leave idle connections behind.
+		defer o.Client.CloseIdleConnections()
+	}
 	if !IsRepoID(repoID) {
 		return "", fmt.Errorf("resolve %q: not a hub repo id (want org/name)", repoID)
 	}

@@ -59,6 +59,14 @@ func (cpuBackend) ScaledDotProductAttention(q, k, v *Array, o SDPAOptions) *Arra
 	g := hq / hkv
 	a := attn{o: o, g: g, tq: tq, d: d, dv: dv, tk: tk, kvLen: kvLen, scale: scale, mask: mask,
 		q: qs, out: ov, k: k, v: v, kk: kk, vk: vk}
+	if tq >= sdpaBlockMin {
+		parallelFor(hkv, 1, 1, func(lo, hi int) {
+			for h := lo; h < hi; h++ {
+				a.head(h)
+			}
+		})
+		return out
+	}
 	parallelFor(hkv*tq, 1, 1, func(lo, hi int) {
 		buf := attnBuf{x: make([]float32, g*d), s: make([]float32, g*kvLen), acc: make([]float32, g*dv)}
 		for i := lo; i < hi; i++ {
@@ -67,6 +75,13 @@ func (cpuBackend) ScaledDotProductAttention(q, k, v *Array, o SDPAOptions) *Arra
 	})
 	return out
 }
+
+// sdpaBlockMin is the query count from which attention runs as blocked
+// GEMMs per kv head (prefill) instead of one query position at a time.
+const sdpaBlockMin = 16
+
+// sdpaBlock is the number of query positions per GEMM block.
+const sdpaBlock = 64
 
 type attn struct {
 	o                       SDPAOptions
@@ -79,8 +94,8 @@ type attn struct {
 
 type attnBuf struct{ x, s, acc []float32 }
 
-// one computes query position t of the g query heads sharing kv head h.
-func (a *attn) one(h, t int, b *attnBuf) {
+// visible returns the key range [lo, hi) query position t may attend to.
+func (a *attn) visible(t int) (int, int) {
 	pos := a.kvLen - a.tq + t
 	lo, hi := 0, a.kvLen
 	if a.o.Causal {
@@ -89,36 +104,129 @@ func (a *attn) one(h, t int, b *attnBuf) {
 	if a.o.Window > 0 {
 		lo = max(lo, pos-a.o.Window+1)
 	}
+	return lo, max(lo, hi)
+}
+
+// gatherQ writes the scaled query rows of the g heads sharing kv head h at
+// positions [t0, t1) into x, head-major ((j, t) order).
+func (a *attn) gatherQ(h, t0, t1 int, x []float32) {
+	n := t1 - t0
 	for j := 0; j < a.g; j++ {
 		hq := h*a.g + j
-		src := a.q[(hq*a.tq+t)*a.d:][:a.d]
-		dst := b.x[j*a.d:][:a.d]
-		for i, v := range src {
-			dst[i] = v * a.scale
+		for t := t0; t < t1; t++ {
+			src := a.q[(hq*a.tq+t)*a.d:][:a.d]
+			dst := x[(j*n+t-t0)*a.d:][:a.d]
+			for i, v := range src {
+				dst[i] = v * a.scale
+			}
 		}
 	}
+}
+
+// expRow masks row (scores of query t over keys [lo, lo+len(row))) to the
+// visible range, adds the explicit mask, and replaces it by unnormalised
+// probabilities; it returns their sum.
+func (a *attn) expRow(row []float32, t, lo int) float32 {
+	vlo, vhi := a.visible(t)
+	negInf := float32(math.Inf(-1))
+	for i := range row {
+		if j := lo + i; j < vlo || j >= vhi {
+			row[i] = negInf
+		}
+	}
+	if a.mask != nil {
+		mrow := a.mask[t*a.kvLen+lo:][:len(row)]
+		for i := range row {
+			row[i] += mrow[i]
+		}
+	}
+	m := kernel.MaxF32(row)
+	if math.IsInf(float64(m), -1) {
+		clear(row)
+		return 0
+	}
+	return kernel.ExpShiftSum(row, m)
+}
+
+// one computes query position t of the g query heads sharing kv head h.
+func (a *attn) one(h, t int, b *attnBuf) {
+	lo, hi := a.visible(t)
+	a.gatherQ(h, t, t+1, b.x)
 	n := hi - lo
 	clear(b.acc)
 	if n > 0 {
-		kRows := h*a.tk + lo
-		gemvArray(a.kk, b.s, n, b.x, a.g, a.d, a.k, kRows, n)
+		gemvArray(a.kk, b.s, n, b.x, a.g, a.d, a.k, h*a.tk+lo, n)
+		var sums [8]float32
+		sum := sums[:0]
 		for j := 0; j < a.g; j++ {
-			row := b.s[j*n : (j+1)*n]
-			if a.mask != nil {
-				mrow := a.mask[t*a.kvLen+lo:][:n]
-				for i := range row {
-					row[i] += mrow[i]
-				}
-			}
-			softmaxRow(row, row)
+			sum = append(sum, a.expRow(b.s[j*n:(j+1)*n], t, lo))
 		}
-		vRows := h*a.tk + lo
-		axpyArray(a.vk, b.acc, a.dv, b.s, n, a.g, a.v, vRows, n)
+		axpyArray(a.vk, b.acc, a.dv, b.s, n, a.g, a.v, h*a.tk+lo, n)
+		for j := 0; j < a.g; j++ {
+			scaleRow(b.acc[j*a.dv:(j+1)*a.dv], sum[j])
+		}
 	}
 	for j := 0; j < a.g; j++ {
 		hq := h*a.g + j
 		copy(a.out[(hq*a.tq+t)*a.dv:][:a.dv], b.acc[j*a.dv:(j+1)*a.dv])
 	}
+}
+
+// scaleRow divides row by sum (a row with nothing visible stays zero).
+func scaleRow(row []float32, sum float32) {
+	if sum == 0 {
+		clear(row)
+		return
+	}
+	inv := 1 / sum
+	for i := range row {
+		row[i] *= inv
+	}
+}
+
+// head computes every query position of kv head h with blocked GEMMs:
+// S = Q·Kᵀ over the keys the block can see, masked softmax, O = S·V.
+func (a *attn) head(h int) {
+	// Keys any query of the call can see.
+	klo, _ := a.visible(0) // lo only grows with t
+	_, khi := a.visible(a.tq - 1)
+	if khi <= klo {
+		return // output stays zero
+	}
+	kf := make([]float32, (khi-klo)*a.d)
+	convertRows(a.k, h*a.tk+klo, h*a.tk+khi, a.d, kf)
+	rowsMax := a.g * sdpaBlock
+	x := make([]float32, rowsMax*a.d)
+	s := make([]float32, rowsMax*(khi-klo))
+	acc := make([]float32, rowsMax*a.dv)
+	sums := make([]float32, rowsMax)
+	for t0 := 0; t0 < a.tq; t0 += sdpaBlock {
+		t1 := min(t0+sdpaBlock, a.tq)
+		n := t1 - t0
+		rows := a.g * n
+		_, bhi := a.visible(t1 - 1)
+		bhi = max(min(bhi, khi), klo+1)
+		l := bhi - klo
+		a.gatherQ(h, t0, t1, x)
+		kernel.SgemmNT(rows, l, a.d, x, a.d, kf, a.d, s, l)
+		for r := 0; r < rows; r++ {
+			sums[r] = a.expRow(s[r*l:(r+1)*l], t0+r%n, klo)
+		}
+		clear(acc[:rows*a.dv])
+		axpyArray(a.vk, acc, a.dv, s, l, rows, a.v, h*a.tk+klo, l)
+		for r := 0; r < rows; r++ {
+			j, t := r/n, t0+r%n
+			dst := a.out[((h*a.g+j)*a.tq+t)*a.dv:][:a.dv]
+			copy(dst, acc[r*a.dv:(r+1)*a.dv])
+			scaleRow(dst, sums[r])
+		}
+	}
+}
+
+// convertRows writes rows [r0, r1) (of width d) of a float array as f32.
+func convertRows(w *Array, r0, r1, d int, dst []float32) {
+	es := w.dt.Size()
+	convertToF32(dst[:(r1-r0)*d], w.dt, w.data[r0*d*es:r1*d*es])
 }
 
 // gemvArray runs kernel.Gemv over rows [r0, r0+rows) of the 2-D view of w

@@ -36,6 +36,9 @@ func refSDPA(q, k, v []float64, hq, tq, hkv, tk, d, kvLen int, causal bool, wind
 				}
 				mx = math.Max(mx, s[j])
 			}
+			if math.IsInf(mx, -1) {
+				continue // nothing visible: zeros (mx.ScaledDotProductAttention's contract)
+			}
 			var sum float64
 			for j := range s {
 				s[j] = math.Exp(s[j] - mx)
@@ -81,10 +84,19 @@ func TestScaledDotProductAttention(t *testing.T) {
 }
 
 func TestScaledDotProductAttentionMask(t *testing.T) {
-	const h, tq, tk, d = 2, 3, 4, 8
+	for _, tq := range []int{3, 20} {
+		testMask(t, tq)
+	}
+}
+
+func testMask(t *testing.T, tq int) {
+	const h, tk, d = 2, 24, 8
 	mask := make([]float32, tq*tk)
 	mask[1] = float32(math.Inf(-1))
 	mask[5] = -1.5
+	for j := range tk {
+		mask[(tq-1)*tk+j] = float32(math.Inf(-1)) // a fully hidden row
+	}
 	qv, kv, vv := randF32(4, h*tq*d), randF32(5, h*tk*d), randF32(6, h*tk*d)
 	got := mx.ScaledDotProductAttention(mx.FromFloat32(qv, h, tq, d), mx.FromFloat32(kv, h, tk, d),
 		mx.FromFloat32(vv, h, tk, d), mx.SDPAOptions{Mask: mx.FromFloat32(mask, tq, tk)})

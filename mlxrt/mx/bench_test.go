@@ -2,99 +2,34 @@ package mx_test
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ominix/ominix-api/mlxrt/mx"
 )
 
 // Benchmarks report GB/s of weight bytes streamed and "roofline", the
-// fraction of the read bandwidth BenchmarkMemoryBandwidth measures in the
-// same process (all cores summing a 512 MiB buffer). The machine is shared,
-// so compare ratios from one run, not absolute times across runs.
+// fraction of the read bandwidth mx.ReadBandwidth measures in the same
+// process (all threads streaming 512 MiB with vector loads). The machine is
+// shared, so compare ratios from one run, not absolute times across runs.
 
 var (
 	bwOnce sync.Once
 	bwGBs  float64
 )
 
-const bwBytes = 512 << 20
-
-var bwBuf []uint64
-
-// streamSum sums buf with one goroutine per GOMAXPROCS; eight independent
-// accumulators keep each core's loads in flight.
-func streamSum(buf []uint64) uint64 {
-	n := runtime.GOMAXPROCS(0)
-	sums := make([]uint64, n)
-	var wg sync.WaitGroup
-	chunk := (len(buf) + n - 1) / n
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			part := buf[min(i*chunk, len(buf)):min((i+1)*chunk, len(buf))]
-			var s0, s1, s2, s3, s4, s5, s6, s7 uint64
-			for j := 0; j+8 <= len(part); j += 8 {
-				s0 += part[j]
-				s1 += part[j+1]
-				s2 += part[j+2]
-				s3 += part[j+3]
-				s4 += part[j+4]
-				s5 += part[j+5]
-				s6 += part[j+6]
-				s7 += part[j+7]
-			}
-			sums[i] = s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7
-		}(i)
-	}
-	wg.Wait()
-	var s uint64
-	for _, v := range sums {
-		s += v
-	}
-	return s
-}
-
-func bandwidthBuf() []uint64 {
-	if bwBuf == nil {
-		bwBuf = make([]uint64, bwBytes/8)
-		for i := range bwBuf {
-			bwBuf[i] = uint64(i)
-		}
-	}
-	return bwBuf
-}
-
-// roofline measures the streaming read bandwidth once per process (best of
-// eight passes) in GB/s. (testing.Benchmark cannot be nested in a
-// benchmark, so it times passes itself.)
 func roofline() float64 {
-	bwOnce.Do(func() {
-		buf := bandwidthBuf()
-		streamSum(buf)
-		for i := 0; i < 8; i++ {
-			t0 := time.Now()
-			sink += streamSum(buf)
-			bwGBs = max(bwGBs, float64(bwBytes)/time.Since(t0).Seconds()/1e9)
-		}
-	})
+	bwOnce.Do(func() { bwGBs = mx.ReadBandwidth(512<<20, 8) })
 	return bwGBs
 }
 
-var sink uint64
-
-// BenchmarkMemoryBandwidth is the roofline: all cores summing 512 MiB.
+// BenchmarkMemoryBandwidth is the roofline itself: GB/s of mx.ReadBandwidth.
 func BenchmarkMemoryBandwidth(b *testing.B) {
-	buf := bandwidthBuf()
-	b.SetBytes(bwBytes)
-	b.ResetTimer()
+	var gbs float64
 	for b.Loop() {
-		sink += streamSum(buf)
+		gbs = max(gbs, mx.ReadBandwidth(512<<20, 1))
 	}
-	b.ReportMetric(float64(bwBytes)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+	b.ReportMetric(gbs, "GB/s")
 }
 
 func reportBW(b *testing.B, bytes int) {
@@ -220,5 +155,26 @@ func BenchmarkGEMM(b *testing.B) {
 				b.ReportMetric(2*float64(m*s.in*s.out)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
+	}
+}
+
+// BenchmarkAttention: Qwen3-0.6B attention of one layer (16 query heads, 8
+// kv heads, head dim 128) over a bf16 cache; decode at 1024 cached
+// positions and a 512-token causal prefill.
+func BenchmarkAttention(b *testing.B) {
+	const hq, hkv, d = 16, 8, 128
+	for _, c := range []struct {
+		name    string
+		tq, ctx int
+	}{{"decode/ctx1024", 1, 1024}, {"prefill/T512", 512, 512}} {
+		b.Run(c.name, func(b *testing.B) {
+			q := mx.FromFloat32(randF32(1, hq*c.tq*d), hq, c.tq, d)
+			k := mx.AsType(mx.FromFloat32(randF32(2, hkv*c.ctx*d), hkv, c.ctx, d), mx.BF16)
+			v := mx.AsType(mx.FromFloat32(randF32(3, hkv*c.ctx*d), hkv, c.ctx, d), mx.BF16)
+			o := mx.SDPAOptions{Causal: true, KVLen: c.ctx}
+			for b.Loop() {
+				mx.ScaledDotProductAttention(q, k, v, o)
+			}
+		})
 	}
 }

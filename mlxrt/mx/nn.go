@@ -3,6 +3,8 @@ package mx
 import (
 	"fmt"
 	"math"
+
+	"github.com/ominix/ominix-api/mlxrt/mx/internal/kernel"
 )
 
 // floatRows returns a's elements as float32 (a view for F32, else a copy).
@@ -192,24 +194,13 @@ func (cpuBackend) Softmax(x *Array) *Array {
 // softmaxRow writes softmax(x) into dst; -Inf entries get probability 0 and
 // a row of only -Inf becomes all zeros.
 func softmaxRow(dst, x []float32) {
-	mx := float32(math.Inf(-1))
-	for _, v := range x {
-		mx = max(mx, v)
-	}
-	if math.IsInf(float64(mx), -1) {
+	copy(dst, x)
+	m := kernel.MaxF32(dst)
+	if math.IsInf(float64(m), -1) {
 		clear(dst)
 		return
 	}
-	var sum float64
-	for j, v := range x {
-		e := float32(math.Exp(float64(v - mx)))
-		dst[j] = e
-		sum += float64(e)
-	}
-	inv := float32(1 / sum)
-	for j := range dst {
-		dst[j] *= inv
-	}
+	scaleRow(dst, kernel.ExpShiftSum(dst, m))
 }
 
 func (cpuBackend) LogSoftmax(x *Array) *Array {

@@ -3,6 +3,7 @@ package mx
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // pool is the CPU backend's fork-join worker pool: GOMAXPROCS-1 worker
@@ -72,23 +73,21 @@ func (p *pool) run(c chan task) {
 	}
 }
 
-// parallelFor splits [0, n) into contiguous ranges, at most one per thread
-// and none shorter than grain (except the last), and runs fn on each; it
-// returns when all have finished. Ranges of aligned start are favoured: every
-// boundary except n is a multiple of align (align ≥ 1).
+// parallelFor splits [0, n) into contiguous ranges no shorter than grain
+// (except the last) whose boundaries, except n, are multiples of align
+// (align ≥ 1), and runs fn on each; it returns when all have finished. The
+// caller and the workers take ranges from a shared counter, a few per
+// thread, so a thread delayed by other processes on a shared machine does
+// not hold the others back.
 func parallelFor(n, grain, align int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
 	ws := workers.get()
-	parts := len(ws) + 1
-	if grain < 1 {
-		grain = 1
-	}
-	if maxParts := (n + grain - 1) / grain; parts > maxParts {
-		parts = maxParts
-	}
-	if parts <= 1 {
+	threads := len(ws) + 1
+	grain = max(grain, 1)
+	parts := min((n+grain-1)/grain, 4*threads)
+	if parts <= 1 || threads == 1 {
 		fn(0, n)
 		return
 	}
@@ -96,14 +95,23 @@ func parallelFor(n, grain, align int, fn func(lo, hi int)) {
 	if align > 1 {
 		step = (step + align - 1) / align * align
 	}
-	var wg sync.WaitGroup
-	lo := step
-	for i := 0; lo < n; i++ {
-		hi := min(lo+step, n)
-		wg.Add(1)
-		ws[i] <- task{fn: fn, lo: lo, hi: hi, wg: &wg}
-		lo = hi
+	parts = (n + step - 1) / step
+	var next atomic.Int64
+	run := func(_, _ int) {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= parts {
+				return
+			}
+			fn(i*step, min((i+1)*step, n))
+		}
 	}
-	fn(0, min(step, n))
+	var wg sync.WaitGroup
+	helpers := min(len(ws), parts-1)
+	wg.Add(helpers)
+	for i := 0; i < helpers; i++ {
+		ws[i] <- task{fn: run, wg: &wg}
+	}
+	run(0, 0)
 	wg.Wait()
 }

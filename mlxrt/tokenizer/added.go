@@ -12,6 +12,9 @@ type addedToken struct {
 	content                    string
 	singleWord, lstrip, rstrip bool
 	normalized, special        bool
+	// display is what decoding shows: the normalized content for
+	// normalized tokens (as tokenizers' normalized_cache), else content.
+	display string
 }
 
 // trieNode is a node of a byte trie of added-token contents.
@@ -80,27 +83,34 @@ type addedVocab struct {
 	tokens []addedToken
 	byID   map[int32]int
 	byText map[string]int
-	raw    *addedMatcher // tokens with normalized=false, matched on the input
-	norm   *addedMatcher // tokens with normalized=true, matched on normalized text
+	// special holds the contents of special tokens.
+	special map[string]bool
+	raw     *addedMatcher // tokens with normalized=false, matched on the input
+	norm    *addedMatcher // tokens with normalized=true, matched on normalized text
 }
 
 func newAddedVocab(tokens []addedToken, n normalizer) *addedVocab {
 	v := &addedVocab{
-		tokens: tokens,
-		byID:   make(map[int32]int, len(tokens)),
-		byText: make(map[string]int, len(tokens)),
-		raw:    newAddedMatcher(),
-		norm:   newAddedMatcher(),
+		tokens:  tokens,
+		byID:    make(map[int32]int, len(tokens)),
+		byText:  make(map[string]int, len(tokens)),
+		special: map[string]bool{},
+		raw:     newAddedMatcher(),
+		norm:    newAddedMatcher(),
 	}
-	for i, t := range tokens {
+	for i := range tokens {
+		t := &tokens[i]
 		v.byID[t.id] = i
 		v.byText[t.content] = i
+		if t.special {
+			v.special[t.content] = true
+		}
+		t.display = t.content
 		if t.normalized {
-			content := t.content
 			if n != nil {
-				content, _ = n.normalize(content, 0)
+				t.display, _ = n.normalize(t.content, 0)
 			}
-			v.norm.add(content, i)
+			v.norm.add(t.display, i)
 		} else {
 			v.raw.add(t.content, i)
 		}

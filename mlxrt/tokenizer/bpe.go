@@ -26,8 +26,9 @@ func (v *vocab) token(id int32) (string, bool) {
 	}
 	t := v.tokens[id]
 	if t == "" {
-		_, ok := v.ids[t]
-		return t, ok && v.ids[t] == id
+		// A hole in the ids, unless "" itself is a token with this id.
+		got, ok := v.ids[""]
+		return "", ok && got == id
 	}
 	return t, true
 }

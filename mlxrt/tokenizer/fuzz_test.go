@@ -2,9 +2,6 @@ package tokenizer_test
 
 import (
 	"errors"
-	"os"
-	"runtime"
-	"time"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,13 +17,14 @@ import (
 // tokenizer or an error wrapping ErrMalformed, never panic, and a tokenizer
 // it returns must encode and decode without panicking.
 func FuzzLoad(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join(goldenDir, "*", "tokenizer.json"))
-	for _, p := range seeds {
-		if b, err := os.ReadFile(p); err == nil && len(b) < 1<<16 {
-			f.Add(b)
-		}
-	}
-	f.Add(byteLevelJSON(f, testMerges(), nil, nil, nil))
+	// Small seeds: the fuzzer mutates large inputs slowly.
+	f.Add([]byte(`{"model": {"type": "BPE", "vocab": {"<0x41>": 0, "a": 1, "b": 2, "ab": 3, "<unk>": 4}, "merges": [["a", "b"]],
+		"byte_fallback": true, "unk_token": "<unk>", "ignore_merges": true},
+		"added_tokens": [{"id": 5, "content": "<s>", "special": true, "lstrip": true, "rstrip": true, "single_word": true}],
+		"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Metaspace", "replacement": "_", "prepend_scheme": "first", "split": true},
+			{"type": "Digits", "individual_digits": true}, {"type": "Punctuation", "behavior": "Contiguous"}]},
+		"decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "_"}, "content": " "}, {"type": "ByteFallback"}, {"type": "Metaspace", "replacement": "_", "prepend_scheme": "always"}]}}`))
+	f.Add([]byte(`{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": true}, "decoder": {"type": "ByteLevel"}, "post_processor": {"type": "RobertaProcessing", "sep": ["a", 0], "cls": ["a", 0]}}`))
 	f.Add([]byte(`{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]},
 		"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\s+"}, "behavior": "Removed", "invert": true},
 		"normalizer": {"type": "Sequence", "normalizers": [{"type": "Lowercase"}, {"type": "Strip"}]},
@@ -35,13 +33,6 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`{"model": {"type": "Unigram", "vocab": [["<unk>", 0], ["a", -1.5], ["ab", -2]], "unk_id": 0, "byte_fallback": false}}`))
 	f.Add([]byte(`{"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 1, "##b": 2}, "unk_token": "[UNK]"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tm := time.AfterFunc(4*time.Second, func() {
-			os.WriteFile("/tmp/hang.json", data, 0o644)
-			buf := make([]byte, 1<<20)
-			n := runtime.Stack(buf, true)
-			os.WriteFile("/tmp/hang.stack", buf[:n], 0o644)
-		})
-		defer tm.Stop()
 		tok, err := tokenizer.New(data, nil, &tokenizer.Options{MaxFileBytes: 1 << 20, MaxVocab: 1 << 12, MaxMerges: 1 << 12})
 		if err != nil {
 			if !errors.Is(err, tokenizer.ErrMalformed) {

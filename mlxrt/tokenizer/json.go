@@ -64,6 +64,7 @@ type tokenizerConfigJSON struct {
 	AddBOS                    *bool                     `json:"add_bos_token"`
 	AddEOS                    *bool                     `json:"add_eos_token"`
 	CleanUpTokenizationSpaces *bool                     `json:"clean_up_tokenization_spaces"`
+	CleanUpForBPE             *bool                     `json:"clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output"`
 	AddedTokensDecoder        map[string]addedTokenJSON `json:"added_tokens_decoder"`
 	AdditionalSpecialTokens   []json.RawMessage         `json:"additional_special_tokens"`
 }

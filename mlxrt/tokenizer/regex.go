@@ -31,7 +31,7 @@ func compileRegex(pattern string) (*regexMatcher, error) {
 	if len(pattern) > maxPatternLen {
 		return nil, fmt.Errorf("regex of %d bytes exceeds %d", len(pattern), maxPatternLen)
 	}
-	re, err := regexp2.Compile(pattern, regexp2.None)
+	re, err := regexp2.Compile(onigToNet(pattern), regexp2.None)
 	if err != nil {
 		return nil, fmt.Errorf("regex %q: %w", pattern, err)
 	}
@@ -156,4 +156,45 @@ func newRegexMatcher(pattern string) (matcher, error) {
 		return m, nil
 	}
 	return compileRegex(pattern)
+}
+
+// onigWord is Oniguruma's Unicode \w, General_Category Letter, Mark,
+// Number or Connector_Punctuation; regexp2's (.NET) differs (no Mc, Me, Nl,
+// No; but joiners).
+const onigWord = `\p{L}\p{M}\p{N}\p{Pc}`
+
+// onigToNet rewrites the Oniguruma escapes whose meaning differs in regexp2
+// (.NET syntax): \w and \W, outside and inside character classes.
+func onigToNet(p string) string {
+	if !strings.Contains(p, `\w`) && !strings.Contains(p, `\W`) {
+		return p
+	}
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			next := p[i+1]
+			switch {
+			case next == 'w' && inClass:
+				b.WriteString(onigWord)
+			case next == 'w':
+				b.WriteString("[" + onigWord + "]")
+			case next == 'W' && !inClass:
+				b.WriteString("[^" + onigWord + "]")
+			default:
+				b.WriteByte(c)
+				b.WriteByte(next)
+			}
+			i++
+			continue
+		case c == '[' && !inClass:
+			inClass = true
+		case c == ']' && inClass:
+			inClass = false
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }

@@ -12,11 +12,17 @@ const maxStreamWindow = 256
 
 // StreamDecoder turns a sequence of ids into text incrementally, with the
 // algorithm of HF's DecodeStream (decode a small window of ids and emit what
-// follows the previous window's text) and two refinements: text before a
-// trailing run of U+FFFD is emitted at once, and Flush reconciles with a
-// decode of the whole sequence. The concatenation of everything Add and
-// Flush return equals Decode of the whole sequence (with a context prefix:
-// Decode(prefix+ids) minus Decode(prefix)). Not safe for concurrent use.
+// follows the previous window's text, holding back an incomplete UTF-8
+// character) and three refinements: text before a trailing run of U+FFFD is
+// emitted at once, transformers' clean_up_tokenization_spaces is applied as
+// a stream, and Flush reconciles with a decode of the whole sequence.
+//
+// The concatenation of everything Add and Flush return equals Decode of the
+// whole sequence (with a context: Decode(context+ids) minus
+// Decode(context)) whenever that decode is valid text. When the ids hold
+// invalid bytes, a run of byte-fallback tokens decodes as one U+FFFD per
+// byte, even its valid start, which the stream may already have shown (as
+// HF's DecodeStream would). Not safe for concurrent use.
 type StreamDecoder struct {
 	t    *Tokenizer
 	skip bool
@@ -144,7 +150,7 @@ func (c *cleaner) push(s string) string {
 		return s
 	}
 	c.pending += s
-	k := len(c.pending) - heldTail(c.pending)
+	k := safeCut(c.pending)
 	out := cleanupSpaces(c.pending[:k])
 	c.pending = c.pending[k:]
 	return out
@@ -156,20 +162,38 @@ func (c *cleaner) flush() string {
 	return out
 }
 
-// heldTail returns the length of the longest suffix of s that starts with a
-// space and is a proper prefix of a cleanup pattern.
-func heldTail(s string) int {
-	for n := min(len(s), 4); n > 0; n-- {
-		suf := s[len(s)-n:]
-		if suf[0] != ' ' || !utf8.ValidString(suf) {
-			continue
-		}
-		for i := 0; i < len(cleanupPairs); i += 2 {
-			p := cleanupPairs[i]
-			if len(suf) < len(p) && strings.HasPrefix(p, suf) {
-				return n
-			}
+// safeCut returns the longest prefix of s whose cleanup cannot change when
+// more text follows: the cut is at a character boundary and inside no
+// occurrence, complete or still possible, of a cleanup pattern.
+func safeCut(s string) int {
+	for k := len(s); k > 0; k-- {
+		if cutSafe(s, k) {
+			return k
 		}
 	}
 	return 0
+}
+
+func cutSafe(s string, k int) bool {
+	if k < len(s) && !utf8.RuneStart(s[k]) {
+		return false
+	}
+	for p := max(0, k-4); p < k; p++ {
+		if s[p] != ' ' {
+			continue
+		}
+		rest := s[p:]
+		for i := 0; i < len(cleanupPairs); i += 2 {
+			pat := cleanupPairs[i]
+			switch {
+			case len(rest) < len(pat):
+				if strings.HasPrefix(pat, rest) {
+					return false
+				}
+			case strings.HasPrefix(rest, pat) && p+len(pat) > k:
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -260,7 +260,10 @@ func (t *Tokenizer) applyConfig(cfgJSON, stmJSON []byte) error {
 	t.bos = t.idOf(t.specials.BOS)
 	t.eos = t.idOf(t.specials.EOS)
 	t.pad = t.idOf(t.specials.Pad)
-	t.cleanup = cfg.CleanUpTokenizationSpaces != nil && *cfg.CleanUpTokenizationSpaces
+	// transformers 5 skips the cleanup for BPE models unless forced.
+	_, isBPE := t.model.(*bpe)
+	t.cleanup = cfg.CleanUpTokenizationSpaces != nil && *cfg.CleanUpTokenizationSpaces &&
+		(!isBPE || cfg.CleanUpForBPE != nil && *cfg.CleanUpForBPE)
 	// transformers 5 rebuilds the post-processor from add_bos_token /
 	// add_eos_token when either is set, or when tokenizer.json has none.
 	if cfg.AddBOS != nil || cfg.AddEOS != nil || t.post == nil {
@@ -381,32 +384,20 @@ func lossyUTF8String(s string) string {
 	return s
 }
 
-// tokens returns the token strings Decode feeds the decoder.
+// tokens returns the token strings Decode feeds the decoder: added tokens
+// first (their normalized form when they are normalized), then the model's
+// vocabulary; with skipSpecial, strings that are special tokens go, as
+// HF's decode does.
 func (t *Tokenizer) tokens(ids []int32, skipSpecial bool) []string {
 	toks := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if i, ok := t.added.byID[id]; ok {
-			if skipSpecial && t.added.tokens[i].special {
-				continue
-			}
-			toks = append(toks, t.added.tokens[i].content)
+		tok, ok := t.Token(id)
+		if !ok || skipSpecial && t.added.special[tok] {
 			continue
 		}
-		if tok, ok := t.vocab.token(id); ok {
-			if skipSpecial && t.isSpecialText(tok) {
-				continue
-			}
-			toks = append(toks, tok)
-		}
+		toks = append(toks, tok)
 	}
 	return toks
-}
-
-// isSpecialText mirrors HF's is_special_token(content) for a model token whose
-// content is also a special added token under another id.
-func (t *Tokenizer) isSpecialText(tok string) bool {
-	i, ok := t.added.byText[tok]
-	return ok && t.added.tokens[i].special
 }
 
 // Decode returns the text of ids as HF's decode(ids,
@@ -443,8 +434,8 @@ func (t *Tokenizer) TokenBytes(id int32) []byte {
 	if !ok {
 		return nil
 	}
-	if _, added := t.added.byID[id]; added {
-		return []byte(tok)
+	if i, added := t.added.byID[id]; added {
+		return []byte(t.added.tokens[i].content)
 	}
 	if b, ok := parseByteToken(tok); ok && t.hasByteFallback() {
 		return []byte{b}
@@ -488,10 +479,12 @@ func tokenText(d decoder, tok string) string {
 	return tok
 }
 
-// Token returns the vocabulary string of id (added tokens first).
+// Token returns the vocabulary string of id: an added token's content (its
+// normalized form for tokens matched after normalization, as HF's
+// id_to_token), else the model's token.
 func (t *Tokenizer) Token(id int32) (string, bool) {
 	if i, ok := t.added.byID[id]; ok {
-		return t.added.tokens[i].content, true
+		return t.added.tokens[i].display, true
 	}
 	return t.vocab.token(id)
 }

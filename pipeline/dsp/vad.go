@@ -187,6 +187,17 @@ func (v *VAD) Speech() []float32 {
 	return append([]float32(nil), v.utter...)
 }
 
+// AppendSpeech appends the current utterance's samples from index from on
+// (0 is StartSample) to dst, so a caller can stream a growing utterance to
+// a recognizer without copying it all each time. It appends nothing when no
+// turn is in progress or from is past the end.
+func (v *VAD) AppendSpeech(dst []float32, from int) []float32 {
+	if !v.speaking || from < 0 || from >= len(v.utter) {
+		return dst
+	}
+	return append(dst, v.utter[from:]...)
+}
+
 // Feed analyses samples and returns the turn boundaries they complete, in
 // order (a chunk may both end one turn and start another).
 func (v *VAD) Feed(samples []float32) []VADEvent {

@@ -173,6 +173,11 @@ func TestVADEndAndReset(t *testing.T) {
 	require.Len(t, evs, 1)
 	require.True(t, v.Speaking())
 	assert.NotEmpty(t, v.Speech())
+	// Streaming the utterance piecewise gives the same audio.
+	head := v.AppendSpeech(nil, 0)
+	assert.Equal(t, v.Speech(), head)
+	assert.Empty(t, v.AppendSpeech(nil, len(head)))
+	assert.Equal(t, head[10:], v.AppendSpeech(nil, 10))
 	ev, ok := v.End()
 	require.True(t, ok)
 	assert.True(t, ev.Forced)

@@ -48,9 +48,9 @@ static void ominix_ps_last_error(char *out, size_t n) {
 	pthread_mutex_unlock(&ominix_ps_mu);
 }
 
-static ps_decoder_t *ominix_ps_new(const char *hmm, const char *lm, const char *dict, const char *fwdflat, const char *bestpath, int *frate) {
+static ps_decoder_t *ominix_ps_new(const char *hmm, const char *lm, const char *dict, int *frate) {
 	cmd_ln_t *cfg = cmd_ln_init(NULL, ps_args(), TRUE,
-		"-hmm", hmm, "-lm", lm, "-dict", dict, "-fwdflat", fwdflat, "-bestpath", bestpath, NULL);
+		"-hmm", hmm, "-lm", lm, "-dict", dict, NULL);
 	if (cfg == NULL) return NULL;
 	ps_decoder_t *ps = ps_init(cfg);
 	if (ps != NULL) *frate = cmd_ln_int32_r(cfg, "-frate");
@@ -97,7 +97,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -157,10 +156,13 @@ func (d *decoder) free() {
 var _ pipeline.Transcriber = (*recognizer)(nil)
 
 // New loads the model at paths and creates opts.Decoders decoders. It reads
-// files for a while (about half a second per decoder) and should run off the
-// pinned thread; ctx is checked between decoders. The default model missing
-// is a KindUnavailable error; other paths missing or unloadable are
-// KindInvalid errors with Param "model".
+// files for a while (about 0.6 s per decoder) and should run off the pinned
+// thread; ctx is checked between decoders. The default model missing is a
+// KindUnavailable error; other paths missing or unloadable are KindInvalid
+// errors with Param "model" carrying the library's complaint. Some
+// malformed model files make the library exit the process instead of
+// failing (sphinxbase's E_FATAL); paths are checked for presence first,
+// but only load model directories you trust.
 func New(ctx context.Context, paths ModelPaths, opts *Options) (pipeline.Transcriber, error) {
 	o := opts.withDefaults()
 	if err := paths.Check(); err != nil {
@@ -177,7 +179,7 @@ func New(ctx context.Context, paths ModelPaths, opts *Options) (pipeline.Transcr
 		Created:  time.Now().Unix(),
 	}}
 	for i := range o.Decoders {
-		if err := ctx.Err(); err != nil {
+		if ctx.Err() != nil {
 			r.Close()
 			return nil, fmt.Errorf("load pocketsphinx: %w", context.Cause(ctx))
 		}
@@ -210,8 +212,7 @@ func newDecoder(p ModelPaths) (*decoder, int, error) {
 	createMu.Lock()
 	defer createMu.Unlock()
 	var frate C.int
-	ff, bp := C.CString(envOr("PS_FWDFLAT", "yes")), C.CString(envOr("PS_BESTPATH", "yes"))
-	ps := C.ominix_ps_new(hmm, lm, dict, ff, bp, &frate)
+	ps := C.ominix_ps_new(hmm, lm, dict, &frate)
 	if ps == nil {
 		return nil, 0, &pipeline.Error{Kind: pipeline.KindInvalid, Param: "model",
 			Message: "the library rejected the model: " + lastError()}
@@ -442,11 +443,4 @@ func (s *stream) Close() {
 	d := s.d
 	s.d, s.ps = nil, nil
 	s.r.release(d)
-}
-
-func envOr(k, d string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return d
 }

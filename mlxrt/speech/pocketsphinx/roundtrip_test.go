@@ -122,16 +122,15 @@ func TestRoundTripFliteToPocketsphinx(t *testing.T) {
 // only guards against regressions.
 func TestRoundTrip8kHzVoice(t *testing.T) {
 	th, asr := shared(t)
-	cases := roundTrips([]string{"kal"}, []float64{1.0}, testing.Short())
 	var total float64
-	for _, c := range cases {
-		res := recognize(t, th, asr, speak16k(t, th, c.text, c.voice, c.speed), 200*time.Millisecond)
-		wer := speechtest.WER(c.text, res.Text)
+	for _, text := range sentences[:4] {
+		res := recognize(t, th, asr, speak16k(t, th, text, "kal", 1), 200*time.Millisecond)
+		wer := speechtest.WER(text, res.Text)
 		t.Logf("kal WER %.2f %q", wer, res.Text)
 		total += wer
 	}
-	t.Logf("kal mean WER %.3f", total/float64(len(cases)))
-	assert.LessOrEqual(t, total/float64(len(cases)), 0.5)
+	t.Logf("kal mean WER %.3f", total/4)
+	assert.LessOrEqual(t, total/4, 0.5)
 }
 
 // TestMultipleUtterancesOneStream ends several utterances on one stream:

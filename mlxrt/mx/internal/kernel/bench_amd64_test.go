@@ -11,6 +11,17 @@ import (
 // Single-thread kernel throughput: "small" fits in L2, "large" (128 MiB of
 // packed weights or more) streams from DRAM. Reports elements/ns.
 func BenchmarkKernelGemvQ(b *testing.B) {
+	for _, pf := range []bool{false, true} {
+		save := qgemvTable
+		if !pf {
+			qgemvTable = qgemvTableNoPF
+		}
+		b.Run(fmt.Sprint("prefetch=", pf), benchGemvQ)
+		qgemvTable = save
+	}
+}
+
+func benchGemvQ(b *testing.B) {
 	for _, bits := range []int{4, 8} {
 		for _, rows := range []int{1024, 1 << 18} {
 			for _, nx := range []int{1, 4} {
@@ -54,7 +65,7 @@ func BenchmarkKernelGemvBF16(b *testing.B) {
 				const k = 1024
 				w := make([]uint16, rows*k)
 				for i := range w {
-					w[i] = uint16(i*7) & 0x3fff
+					w[i] = FloatToBF16(float32(i%1000)/500 - 1) // normal numbers only
 				}
 				x := rnd(1, nx*k)
 				out := make([]float32, nx*rows)

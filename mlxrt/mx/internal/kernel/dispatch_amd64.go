@@ -3,6 +3,7 @@
 package kernel
 
 import (
+	"math"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -137,6 +138,11 @@ func convertVec(dst []float32, src []uint16, k512, k2 func(*float32, *uint16, in
 type qgemvFn func(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
 
 var qgemvTable = [2][4]qgemvFn{
+	{qgemv4x1VNNIPF, qgemv4x2VNNIPF, qgemv4x3VNNIPF, qgemv4x4VNNIPF},
+	{qgemv8x1VNNIPF, qgemv8x2VNNIPF, qgemv8x3VNNIPF, qgemv8x4VNNIPF},
+}
+
+var qgemvTableNoPF = [2][4]qgemvFn{
 	{qgemv4x1VNNI, qgemv4x2VNNI, qgemv4x3VNNI, qgemv4x4VNNI},
 	{qgemv8x1VNNI, qgemv8x2VNNI, qgemv8x3VNNI, qgemv8x4VNNI},
 }
@@ -332,4 +338,33 @@ func axpyTail(kind WKind, acc []float32, d, d0 int, p []float32, ldp, np int, w3
 			}
 		}
 	}
+}
+
+var negInf = float32(math.Inf(-1))
+
+// expConsts: log2 e, the flush threshold, ln 2 split so that n·ln2hi is
+// exact, then the Taylor coefficients 1/i! of exp(r), i = 0…7.
+var expConsts = [12]float32{math.Log2E, expFloor, 0.693359375, -2.12194440e-4,
+	1, 1, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040}
+
+func maxF32(x []float32) float32 {
+	if !hasAVX512 || len(x) == 0 {
+		return maxF32Go(x)
+	}
+	return maxF32AVX512(&x[0], len(x), &negInf)
+}
+
+func expShiftSum(x []float32, shift float32) float32 {
+	if !hasAVX512 || len(x) == 0 {
+		return expShiftSumGo(x, shift)
+	}
+	return expShiftSumAVX512(&x[0], len(x), shift, &expConsts[0])
+}
+
+func streamSum(buf []uint64) uint64 {
+	if !hasAVX512 || len(buf) < 32 {
+		return streamSumGo(buf)
+	}
+	n := len(buf) - len(buf)%32
+	return streamSumAVX512(&buf[0], n) + streamSumGo(buf[n:])
 }

@@ -29,3 +29,8 @@ func dequantRows(p *QParams, r0, r1 int, dst []float32) {
 		DequantRow(p, r, dst[(r-r0)*p.K:])
 	}
 }
+
+func maxF32(x []float32) float32                     { return maxF32Go(x) }
+func expShiftSum(x []float32, shift float32) float32 { return expShiftSumGo(x, shift) }
+
+func streamSum(buf []uint64) uint64 { return streamSumGo(buf) }

@@ -19,7 +19,7 @@ import (
 var out, decl bytes.Buffer
 
 func p(format string, args ...any) { fmt.Fprintf(&out, "\t"+format+"\n", args...) }
-func label(l string)                { fmt.Fprintf(&out, "%s:\n", l) }
+func label(l string)               { fmt.Fprintf(&out, "%s:\n", l) }
 
 // isa describes one vector width.
 type isa struct {
@@ -151,8 +151,11 @@ func gemv(s isa, kind string, nx int) {
 //	     rows int, idx *int32)
 //
 // Per lane (one packed word): acc += cvt(Σ q·xq)·(scale·xs); bacc += bias·xsum.
-func qgemv(bits, nx int) {
+func qgemv(bits, nx int, pf bool) {
 	name := fmt.Sprintf("qgemv%dx%dVNNI", bits, nx)
+	if pf {
+		name += "PF"
+	}
 	args := "out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32"
 	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
 	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-104\n", name)
@@ -188,6 +191,15 @@ func qgemv(bits, nx int) {
 	p("MOVQ R11, R15")
 	p("MOVQ nchunks+80(FP), R13")
 	label(name + "_chunk")
+	if pf {
+		// One cache line of weights per 4-bit chunk (two per 8-bit chunk):
+		// fetch ~2 KiB ahead so DRAM requests stay in flight while the
+		// integer work runs.
+		p("PREFETCHT0 2048(BX)")
+		if bits == 8 {
+			p("PREFETCHT0 2112(BX)")
+		}
+	}
 	if bits == 4 {
 		p("VMOVDQU64 (BX), Z20")
 		p("VPSRLW $4, Z20, Z21")
@@ -477,6 +489,157 @@ func dequant(bits int) {
 	p("RET")
 }
 
+// softmaxKernels emits
+//
+//	maxF32AVX512(x *float32, n int, negInf *float32) float32
+//	expShiftSumAVX512(x *float32, n int, shift float32, c *float32) float32
+//
+// expShiftSum replaces x[i] by exp(x[i]-shift), or 0 where x[i]-shift < -87
+// (which covers -Inf), and returns the sum. exp(t) = 2^n·exp(r) with n =
+// round(t·log2 e) applied by VSCALEFPS, r = t - n·ln2 (Cody–Waite: ln2 in a
+// high and a low part) and exp(r), |r| ≤ ln2/2, from its degree-7 Taylor
+// polynomial: within 2 ulp. c holds log2 e, -87, ln2 high, ln2 low, then
+// the eight coefficients 1/i!. The tail (n%16) uses masked loads and stores.
+func softmaxKernels() {
+	fmt.Fprintf(&out, "\n// func maxF32AVX512(x *float32, n int, negInf *float32) float32\n")
+	fmt.Fprintf(&out, "TEXT ·maxF32AVX512(SB), NOSPLIT, $0-28\n")
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc maxF32AVX512(x *float32, n int, negInf *float32) float32\n")
+	p("MOVQ x+0(FP), SI")
+	p("MOVQ n+8(FP), CX")
+	p("MOVQ negInf+16(FP), AX")
+	p("VBROADCASTSS (AX), Z0")
+	p("VMOVAPS Z0, Z1")
+	label("max_loop")
+	p("CMPQ CX, $32")
+	p("JLT max_one")
+	p("VMAXPS (SI), Z0, Z0")
+	p("VMAXPS 64(SI), Z1, Z1")
+	p("ADDQ $128, SI")
+	p("SUBQ $32, CX")
+	p("JMP max_loop")
+	label("max_one")
+	p("CMPQ CX, $16")
+	p("JLT max_tail")
+	p("VMAXPS (SI), Z0, Z0")
+	p("ADDQ $64, SI")
+	p("SUBQ $16, CX")
+	label("max_tail")
+	p("TESTQ CX, CX")
+	p("JZ max_reduce")
+	p("MOVL $1, AX")
+	p("SHLL CX, AX")
+	p("DECL AX")
+	p("KMOVW AX, K1")
+	p("VMAXPS (SI), Z1, K1, Z1")
+	label("max_reduce")
+	p("VMAXPS Z1, Z0, Z0")
+	p("VEXTRACTF64X4 $1, Z0, Y1")
+	p("VMAXPS Y1, Y0, Y0")
+	p("VEXTRACTF128 $1, Y0, X1")
+	p("VMAXPS X1, X0, X0")
+	p("VPERMILPS $0x4e, X0, X1")
+	p("VMAXPS X1, X0, X0")
+	p("VPERMILPS $0xb1, X0, X1")
+	p("VMAXPS X1, X0, X0")
+	p("VMOVSS X0, ret+24(FP)")
+	p("VZEROUPPER")
+	p("RET")
+
+	fmt.Fprintf(&out, "\n// func expShiftSumAVX512(x *float32, n int, shift float32, c *float32) float32\n")
+	fmt.Fprintf(&out, "TEXT ·expShiftSumAVX512(SB), NOSPLIT, $0-36\n")
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc expShiftSumAVX512(x *float32, n int, shift float32, c *float32) float32\n")
+	p("MOVQ x+0(FP), SI")
+	p("MOVQ n+8(FP), CX")
+	p("VBROADCASTSS shift+16(FP), Z20")
+	p("MOVQ c+24(FP), AX")
+	p("VBROADCASTSS 0(AX), Z22")
+	p("VBROADCASTSS 4(AX), Z21")
+	p("VBROADCASTSS 8(AX), Z18")
+	p("VBROADCASTSS 12(AX), Z19")
+	for i := 0; i <= 7; i++ {
+		p("VBROADCASTSS %d(AX), Z%d", 16+4*i, 23+i)
+	}
+	p("VPXORD Z10, Z10, Z10")
+	p("MOVL $0xffff, AX")
+	p("KMOVW AX, K1")
+	label("exp_loop")
+	p("CMPQ CX, $16")
+	p("JGE exp_body")
+	p("TESTQ CX, CX")
+	p("JZ exp_reduce")
+	p("MOVL $1, AX")
+	p("SHLL CX, AX")
+	p("DECL AX")
+	p("KMOVW AX, K1")
+	p("MOVQ $16, CX")
+	label("exp_body")
+	p("VMOVUPS.Z (SI), K1, Z1")
+	p("VSUBPS Z20, Z1, Z1")
+	p("VCMPPS $13, Z21, Z1, K2")
+	p("KANDW K1, K2, K2")
+	p("VMAXPS Z21, Z1, Z1")
+	p("VMULPS Z22, Z1, Z2")
+	p("VRNDSCALEPS $0, Z2, Z2")
+	p("VFNMADD231PS Z2, Z18, Z1")
+	p("VFNMADD231PS Z2, Z19, Z1")
+	p("VMOVAPS Z30, Z3")
+	for i := 6; i >= 0; i-- {
+		p("VFMADD213PS Z%d, Z1, Z3", 23+i)
+	}
+	p("VSCALEFPS Z2, Z3, Z3")
+	p("VMOVAPS.Z Z3, K2, Z3")
+	p("VMOVUPS Z3, K1, (SI)")
+	p("VADDPS Z3, Z10, Z10")
+	p("ADDQ $64, SI")
+	p("SUBQ $16, CX")
+	p("JMP exp_loop")
+	label("exp_reduce")
+	hsumT(avx512, 10, 11)
+	p("VMOVSS X10, ret+32(FP)")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// streamSum emits streamSumAVX512(p *uint64, n int) uint64: the wrapping
+// sum of n words (n a multiple of 32), four 64-byte loads per iteration
+// plus prefetch, the read-bandwidth probe of the benchmarks.
+func streamSum() {
+	fmt.Fprintf(&out, "\n// func streamSumAVX512(p *uint64, n int) uint64\n")
+	fmt.Fprintf(&out, "TEXT ·streamSumAVX512(SB), NOSPLIT, $0-24\n")
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc streamSumAVX512(p *uint64, n int) uint64\n")
+	p("MOVQ p+0(FP), SI")
+	p("MOVQ n+8(FP), CX")
+	for i := 0; i < 4; i++ {
+		p("VPXORQ Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("TESTQ CX, CX")
+	p("JZ ss_done")
+	label("ss_loop")
+	p("PREFETCHT0 2048(SI)")
+	p("PREFETCHT0 2112(SI)")
+	p("PREFETCHT0 2176(SI)")
+	p("PREFETCHT0 2240(SI)")
+	for i := 0; i < 4; i++ {
+		p("VPADDQ %d(SI), Z%d, Z%d", 64*i, i, i)
+	}
+	p("ADDQ $256, SI")
+	p("SUBQ $32, CX")
+	p("JNZ ss_loop")
+	label("ss_done")
+	p("VPADDQ Z1, Z0, Z0")
+	p("VPADDQ Z3, Z2, Z2")
+	p("VPADDQ Z2, Z0, Z0")
+	p("VEXTRACTI64X4 $1, Z0, Y1")
+	p("VPADDQ Y1, Y0, Y0")
+	p("VEXTRACTI128 $1, Y0, X1")
+	p("VPADDQ X1, X0, X0")
+	p("VPSHUFD $0x4e, X0, X1")
+	p("VPADDQ X1, X0, X0")
+	p("VMOVQ X0, ret+16(FP)")
+	p("VZEROUPPER")
+	p("RET")
+}
+
 func main() {
 	out.WriteString("// Code generated by gen_asm.go; DO NOT EDIT.\n\n//go:build amd64 && !purego\n\n#include \"textflag.h\"\n")
 	for _, s := range []isa{avx512, avx2} {
@@ -488,10 +651,13 @@ func main() {
 	}
 	for _, bits := range []int{4, 8} {
 		for nx := 1; nx <= 4; nx++ {
-			qgemv(bits, nx)
+			qgemv(bits, nx, false)
+			qgemv(bits, nx, true)
 		}
 	}
 	sgemm()
+	streamSum()
+	softmaxKernels()
 	dequant(4)
 	dequant(8)
 	for _, s := range []isa{avx512, avx2} {

@@ -236,3 +236,41 @@ func TestDequantRowsMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+func TestSoftmaxKernels(t *testing.T) {
+	for _, n := range []int{1, 7, 16, 17, 40, 1000} {
+		x := rnd(uint64(n), n)
+		for i := range x {
+			x[i] *= 30
+		}
+		x[n/2] = float32(math.Inf(-1))
+		if got, want := MaxF32(x), maxF32Go(x); got != want {
+			t.Fatalf("n=%d max %v want %v", n, got, want)
+		}
+		a, b := append([]float32(nil), x...), append([]float32(nil), x...)
+		sa, sb := ExpShiftSum(a, 5), expShiftSumGo(b, 5)
+		if math.Abs(float64(sa-sb)) > 1e-6*float64(sb) {
+			t.Fatalf("n=%d sum %v want %v", n, sa, sb)
+		}
+		for i := range a {
+			if math.Abs(float64(a[i]-b[i])) > 2.5e-7*float64(b[i]) {
+				t.Fatalf("n=%d [%d] exp(%v) = %v want %v", n, i, x[i]-5, a[i], b[i])
+			}
+		}
+		if a[n/2] != 0 {
+			t.Fatalf("exp(-Inf) = %v", a[n/2])
+		}
+	}
+}
+
+func TestStreamSum(t *testing.T) {
+	for _, n := range []int{0, 5, 32, 100, 4096} {
+		buf := make([]uint64, n)
+		for i := range buf {
+			buf[i] = uint64(i)*0x9e3779b97f4a7c15 + 1
+		}
+		if got, want := StreamSum(buf), streamSumGo(buf); got != want {
+			t.Fatalf("n=%d: %d, want %d", n, got, want)
+		}
+	}
+}
