@@ -442,5 +442,6 @@ func TestRealtimeConcurrentConnections(t *testing.T) {
 	for _, c := range conns {
 		require.NoError(t, c.C.Close(websocket.StatusNormalClosure, ""))
 	}
-	require.Eventually(t, func() bool { return e.reg.Active() == 0 && e.reg.Len() == 0 }, wait, time.Millisecond)
+	require.Eventually(t, func() bool { return e.reg.Active() == 0 && e.reg.Len() == 0 }, wait, time.Millisecond,
+		"work left after the connections closed")
 }

@@ -209,10 +209,10 @@ func TestSDKErrors(t *testing.T) {
 	}
 	assert.Positive(t, rejected)
 
-	stream := client.Chat.Completions.NewStreaming(context.Background(), userParams(""))
+	stream := client.Chat.Completions.NewStreaming(context.Background(), p) // temperature 9
 	for stream.Next() {
 	}
-	require.Error(t, stream.Err(), "an empty message is refused before streaming")
+	require.Error(t, stream.Err(), "an invalid request is refused before streaming")
 	require.ErrorAs(t, stream.Err(), &apiErr)
 	assert.Equal(t, 400, apiErr.StatusCode)
 	stream.Close()

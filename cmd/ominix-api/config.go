@@ -89,7 +89,7 @@ var settings = []setting{
 		c.Port, err = intIn(v, 0, 65535)
 		return err
 	}},
-	{flag: "llm-model", env: "LLM_MODEL", help: "LLM to load at start: hub id (org/name) or local directory", apply: str(func(c *Config) *string { return &c.LLMModel })},
+	{flag: "llm-model", env: "LLM_MODEL", help: "LLM to load at start: hub id (org/name) or local directory; empty loads " + DefaultLLM + ", none loads nothing", apply: str(func(c *Config) *string { return &c.LLMModel })},
 	{flag: "asr-model-dir", env: "ASR_MODEL_DIR", help: "speech recognition model directory (empty: pocketsphinx default)", apply: str(func(c *Config) *string { return &c.ASRModelDir })},
 	{flag: "tts-ref-audio", env: "TTS_REF_AUDIO", help: "reference audio for a voice-cloning TTS engine", apply: str(func(c *Config) *string { return &c.TTSRefAudio })},
 	{flag: "image-model", env: "IMAGE_MODEL", help: "image model to load at start", apply: str(func(c *Config) *string { return &c.ImageModel })},

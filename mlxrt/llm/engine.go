@@ -101,8 +101,10 @@ var (
 // Load opens the model in dir: config.json, generation_config.json
 // (optional), the safetensors weights (single or sharded, memory-mapped),
 // tokenizer.json with tokenizer_config.json, and the chat template. It only
-// reads and maps files, so it runs off the pinned thread; ctx cancels it
-// between files. Errors name the family and the file at fault.
+// reads and maps files, so it runs off the pinned thread; it also reads
+// every page of the mapped weights so the first steps do not stall the
+// thread on disk reads. ctx cancels it between files and tensors. Errors
+// name the family and the file at fault.
 func Load(ctx context.Context, dir string, opts *Options) (*Engine, error) {
 	cfg, err := readConfig(dir)
 	if err != nil {
@@ -151,7 +153,7 @@ func loadFamily(ctx context.Context, dir string, cfg *config.Config, opts *Optio
 	}
 	e, err := New(cfg, gen, st, TokenizerFrom(tok), tmpl, &o)
 	if err == nil {
-		err = ctx.Err()
+		err = e.w.prefault(ctx)
 	}
 	if err != nil {
 		st.Close()

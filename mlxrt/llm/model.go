@@ -46,8 +46,8 @@ type span struct {
 // appending each span's keys and values to its cache, and returns the
 // logits [S, vocab] of the last row of every span with logits set, in
 // order (nil when no span wants any); with all set, the logits of every
-// row [len(ids), vocab]. Each
-// span's cache must have room for pos+n positions.
+// row [len(ids), vocab]. Each span's cache must have room for pos+n
+// positions.
 func (m *model) forward(ids []int, spans []span, all bool) *mx.Array {
 	c := m.cfg
 	positions := make([]int, len(ids))

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -317,6 +318,9 @@ func (w *weights) bytesPerToken(cfg *config.Config) int64 {
 	n += w.head.bytes() + int64(w.norm.NBytes())
 	if w.embed.table != nil {
 		n += int64(w.embed.table.NBytes() / cfg.VocabSize)
+	} else {
+		q := w.embed.q
+		n += int64((q.W.NBytes() + q.Scales.NBytes() + q.Biases.NBytes()) / cfg.VocabSize)
 	}
 	return n
 }
@@ -343,4 +347,57 @@ func (w *weights) dequantize() {
 	}
 	deq(&w.head)
 	w.dtype = mx.F32
+}
+
+// arrays lists every weight array (a tied lm_head once).
+func (w *weights) arrays() []*mx.Array {
+	var out []*mx.Array
+	addLinear := func(l *linear) {
+		if l.q != nil {
+			out = append(out, l.q.W, l.q.Scales, l.q.Biases)
+		} else if l.w != nil {
+			out = append(out, l.w)
+		}
+		if l.bias != nil {
+			out = append(out, l.bias)
+		}
+	}
+	addLinear(&linear{w: w.embed.table, q: w.embed.q})
+	for i := range w.layers {
+		l := &w.layers[i]
+		for _, p := range l.linears() {
+			addLinear(p)
+		}
+		for _, a := range []*mx.Array{l.inNorm, l.postNorm, l.qNorm, l.kNorm, l.postAttn, l.postMLP} {
+			if a != nil {
+				out = append(out, a)
+			}
+		}
+	}
+	out = append(out, w.norm)
+	if w.head.w != w.embed.table || w.head.q != w.embed.q {
+		addLinear(&w.head)
+	}
+	return out
+}
+
+var prefaultSink byte
+
+// prefault reads one byte of every page of the weights, so a
+// memory-mapped checkpoint is read from disk now (off the pinned thread)
+// rather than by the first steps. ctx cancels it between tensors.
+func (w *weights) prefault(ctx context.Context) error {
+	const page = 4096
+	var sum byte
+	for _, a := range w.arrays() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b := a.Bytes()
+		for i := 0; i < len(b); i += page {
+			sum += b[i]
+		}
+	}
+	prefaultSink = sum
+	return nil
 }

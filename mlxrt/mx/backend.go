@@ -121,7 +121,8 @@ func RoPE(x *Array, o RoPEOptions) *Array { return be().RoPE(x, o) }
 // [Hq, Tq, D] (F32), k [Hkv, Tk, D] and v [Hkv, Tk, Dv] in F32, F16 or BF16
 // with Hq a multiple of Hkv (query head h uses kv head h/(Hq/Hkv)). Only the
 // first o.KVLen positions of k and v are read, so a preallocated cache can
-// be passed whole. Scores and accumulation are float32.
+// be passed whole. Scores and accumulation are float32; a query that sees
+// no key (everything masked) gets zeros.
 func ScaledDotProductAttention(q, k, v *Array, o SDPAOptions) *Array {
 	return be().ScaledDotProductAttention(q, k, v, o)
 }

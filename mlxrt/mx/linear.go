@@ -26,6 +26,15 @@ func activations(op string, x *Array, k int) []float32 {
 	return x.Float32s()
 }
 
+// leadingRows returns the product of all but the last dimension of x.
+func leadingRows(x *Array) int {
+	m := 1
+	for _, d := range x.shape[:len(x.shape)-1] {
+		m *= d
+	}
+	return m
+}
+
 func outShape(x *Array, n int) []int {
 	s := x.Shape()
 	s[len(s)-1] = n
@@ -51,10 +60,7 @@ func (cpuBackend) Linear(x, w, bias *Array) *Array {
 	n, k := w.shape[0], w.shape[1]
 	kind := weightKind("Linear", w)
 	xs := activations("Linear", x, k)
-	m := len(xs) / max(k, 1)
-	if k == 0 {
-		m = x.Size()
-	}
+	m := leadingRows(x)
 	out, o := newF32(outShape(x, n)...)
 	if m >= gemmMinRows {
 		gemmLinear(kind, o, xs, m, n, k, w)
@@ -76,8 +82,6 @@ func (cpuBackend) Linear(x, w, bias *Array) *Array {
 
 // gemvRows computes output columns [lo, hi) for all m activation rows.
 func gemvRows(kind kernel.WKind, o []float32, ldo int, xs []float32, m, k int, w32 []float32, w16 []uint16, lo, hi int) {
-	// Blocks of rows keep the calls long and let the worker that finishes
-	// first not wait on page faults of the other's first touch.
 	if kind == kernel.WF32 {
 		kernel.Gemv(kind, o, ldo, xs, m, k, w32[lo*k:hi*k], nil, hi-lo)
 	} else {

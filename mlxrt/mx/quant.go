@@ -82,10 +82,7 @@ func (cpuBackend) QuantizedLinear(x *Array, qw *QuantizedWeight, bias *Array) *A
 	p := qw.params()
 	n, k := qw.OutFeatures(), p.K
 	xs := activations("QuantizedLinear", x, k)
-	m := 0
-	if k > 0 {
-		m = len(xs) / k
-	}
+	m := leadingRows(x)
 	out, o := newF32(outShape(x, n)...)
 	if m >= gemmMinRows {
 		// Prefill: dequantize panels of weight rows to f32 (each once per

@@ -175,6 +175,9 @@ func (d *driver) run() error {
 	for {
 		select {
 		case msg := <-d.incoming:
+			if msg.err != nil || msg.tooBig {
+				return d.closed(msg)
+			}
 			if err := d.client(msg); err != nil {
 				return err
 			}
@@ -189,18 +192,23 @@ func (d *driver) run() error {
 	}
 }
 
-func (d *driver) client(msg message) error {
-	switch {
-	case msg.tooBig:
+// closed ends the connection after reading stopped: an oversized
+// message is answered with status 1009 and a reason naming the limit; a
+// normal close by the client returns nil.
+func (d *driver) closed(msg message) error {
+	if msg.tooBig {
 		reason := fmt.Sprintf("message too big: this server accepts at most %d bytes per message", d.cfg.ReadLimit)
 		_ = d.ws.Close(websocket.StatusMessageTooBig, reason)
 		return errors.New(reason)
-	case msg.err != nil:
-		if s := websocket.CloseStatus(msg.err); s == websocket.StatusNormalClosure || s == websocket.StatusGoingAway {
-			return nil
-		}
-		return msg.err
-	case msg.typ == websocket.MessageBinary:
+	}
+	if s := websocket.CloseStatus(msg.err); s == websocket.StatusNormalClosure || s == websocket.StatusGoingAway {
+		return nil
+	}
+	return msg.err
+}
+
+func (d *driver) client(msg message) error {
+	if msg.typ == websocket.MessageBinary {
 		return d.apply(d.m.Binary(), "")
 	}
 	var id struct {

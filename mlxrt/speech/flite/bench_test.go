@@ -3,6 +3,7 @@
 package flite_test
 
 import (
+	"context"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -26,55 +27,67 @@ func clauses(t testing.TB) []string {
 	return out
 }
 
+// timedSpeak synthesizes on the pinned thread and returns the audio, the
+// wall time of the step and the CPU time the thread spent in it.
+func timedSpeak(b *testing.B, th *pipeline.Thread, s pipeline.Synthesizer, text string) (a pipeline.Audio, wall, cpu time.Duration) {
+	t0 := time.Now()
+	err := th.Do(context.Background(), func() (err error) {
+		c0 := threadCPU()
+		a, err = s.Synthesize(text, pipeline.SpeechOptions{Voice: "slt"})
+		cpu = threadCPU() - c0
+		return err
+	})
+	require.NoError(b, err)
+	return a, time.Since(t0), cpu
+}
+
 // BenchmarkSynthesize speaks the paragraph clause by clause with slt on the
 // pinned thread, as the scheduler does, and reports:
 //
-//	ttfa_ms        wall time until the first clause's audio exists
-//	               (time to first audio of a streamed answer)
-//	whole_ttfa_ms  wall time of speaking the paragraph in one call, the
-//	               first audio a non-streaming engine could send
-//	x_realtime     audio seconds per wall second over all clauses
-//	step_ms        mean wall time of one clause, the longest step TTS
-//	               puts on the pinned thread
+//	ttfa_ms         wall time until the first clause's audio exists (time
+//	                to first audio of a streamed answer)
+//	whole_ttfa_ms   wall time of the paragraph in one call: the first audio
+//	                an engine that speaks whole inputs could send
+//	x_realtime      audio seconds per wall second over all clauses
+//	x_realtime_cpu  audio seconds per CPU second of the pinned thread
+//	step_ms         mean wall time of one clause, the step TTS puts on the
+//	                pinned thread
 func BenchmarkSynthesize(b *testing.B) {
 	th, s := engine(b, nil)
 	cs := clauses(b)
-	opts := pipeline.SpeechOptions{Voice: "slt"}
-	var first, whole, total time.Duration
+	var first, whole, wall, cpu time.Duration
 	var audio float64
 	b.ResetTimer()
 	for b.Loop() {
 		for i, c := range cs {
-			t0 := time.Now()
-			a, err := speak(th, s, c, opts)
-			d := time.Since(t0)
-			require.NoError(b, err)
+			a, w, u := timedSpeak(b, th, s, c)
 			if i == 0 {
-				first += d
+				first += w
 			}
-			total += d
-			audio += a.Seconds()
+			wall, cpu, audio = wall+w, cpu+u, audio+a.Seconds()
 		}
-		t0 := time.Now()
-		_, err := speak(th, s, paragraph, opts)
-		require.NoError(b, err)
-		whole += time.Since(t0)
+		_, w, _ := timedSpeak(b, th, s, paragraph)
+		whole += w
 	}
 	n := float64(b.N)
-	b.ReportMetric(float64(first.Microseconds())/1000/n, "ttfa_ms")
-	b.ReportMetric(float64(whole.Microseconds())/1000/n, "whole_ttfa_ms")
-	b.ReportMetric(audio/total.Seconds(), "x_realtime")
-	b.ReportMetric(float64(total.Microseconds())/1000/(n*float64(len(cs))), "step_ms")
+	ms := func(d time.Duration, k float64) float64 { return float64(d.Microseconds()) / 1000 / k }
+	b.ReportMetric(ms(first, n), "ttfa_ms")
+	b.ReportMetric(ms(whole, n), "whole_ttfa_ms")
+	b.ReportMetric(audio/wall.Seconds(), "x_realtime")
+	b.ReportMetric(audio/cpu.Seconds(), "x_realtime_cpu")
+	b.ReportMetric(ms(wall, n*float64(len(cs))), "step_ms")
 }
 
 // BenchmarkSynthesizeVsCLI speaks the paragraph in one call and with
-// Debian's flite command (same voice, written to a WAV file), in the same
-// run:
+// Debian's flite command (same voice, written to a WAV file) in the same
+// run. The CLI's start-up (process and voice set-up, measured by speaking
+// "Hi.") is subtracted from its figures:
 //
-//	ours_ms      our call on the pinned thread
-//	cli_ms       the CLI's wall time, process start included
-//	cli_start_ms the CLI speaking one word (start-up and voice loading)
-//	overhead     ours_ms / (cli_ms - cli_start_ms); 1.0 means none
+//	ours_ms       our call on the pinned thread (wall)
+//	cli_ms        the CLI's wall time minus its start-up
+//	cli_start_ms  the CLI's start-up
+//	overhead      ours_ms / cli_ms (1.0 = none)
+//	overhead_cpu  the same ratio of CPU times (pinned thread vs process)
 func BenchmarkSynthesizeVsCLI(b *testing.B) {
 	cli, err := exec.LookPath("flite")
 	if err != nil {
@@ -82,25 +95,27 @@ func BenchmarkSynthesizeVsCLI(b *testing.B) {
 	}
 	th, s := engine(b, nil)
 	out := filepath.Join(b.TempDir(), "out.wav")
-	run := func(text string) time.Duration {
+	run := func(text string) (wall, cpu time.Duration) {
+		cmd := exec.Command(cli, "-voice", "slt", "-t", text, "-o", out)
 		t0 := time.Now()
-		require.NoError(b, exec.Command(cli, "-voice", "slt", "-t", text, "-o", out).Run())
-		return time.Since(t0)
+		require.NoError(b, cmd.Run())
+		return time.Since(t0), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
-	var ours, full, start time.Duration
+	var ours, oursCPU, cliWall, cliCPU, start time.Duration
 	b.ResetTimer()
 	for b.Loop() {
-		t0 := time.Now()
-		_, err := speak(th, s, paragraph, pipeline.SpeechOptions{Voice: "slt"})
-		require.NoError(b, err)
-		ours += time.Since(t0)
-		full += run(paragraph)
-		start += run("Hi.")
+		_, w, c := timedSpeak(b, th, s, paragraph)
+		ours, oursCPU = ours+w, oursCPU+c
+		fw, fc := run(paragraph)
+		sw, sc := run("Hi.")
+		cliWall, cliCPU, start = cliWall+fw-sw, cliCPU+fc-sc, start+sw
 	}
 	n := float64(b.N)
+	cliWall, cliCPU = max(cliWall, time.Millisecond), max(cliCPU, time.Millisecond)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / n }
 	b.ReportMetric(ms(ours), "ours_ms")
-	b.ReportMetric(ms(full), "cli_ms")
+	b.ReportMetric(ms(cliWall), "cli_ms")
 	b.ReportMetric(ms(start), "cli_start_ms")
-	b.ReportMetric(ours.Seconds()/max(full-start, time.Millisecond).Seconds(), "overhead")
+	b.ReportMetric(ours.Seconds()/cliWall.Seconds(), "overhead")
+	b.ReportMetric(oursCPU.Seconds()/cliCPU.Seconds(), "overhead_cpu")
 }

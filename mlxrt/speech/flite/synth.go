@@ -176,11 +176,15 @@ func speak(req request) (pipeline.Audio, error) {
 		return pipeline.Audio{}, fmt.Errorf("%w: voice %s, %d bytes of text", errSynth, req.voice, len(req.text))
 	}
 	defer C.delete_wave(w)
-	n := int(w.num_samples) * max(1, int(w.num_channels))
-	out := pipeline.Audio{Rate: int(w.sample_rate), Samples: make([]float32, int(w.num_samples))}
-	if n > 0 {
-		pcm := unsafe.Slice((*int16)(unsafe.Pointer(w.samples)), n)
-		ch := max(1, int(w.num_channels))
+	frames, ch := int(w.num_samples), max(1, int(w.num_channels))
+	if frames < 0 || w.sample_rate <= 0 || (frames > 0 && w.samples == nil) {
+		return pipeline.Audio{}, fmt.Errorf("%w: malformed wave (%d samples at %d Hz)", errSynth, frames, int(w.sample_rate))
+	}
+	out := pipeline.Audio{Rate: int(w.sample_rate), Samples: make([]float32, frames)}
+	if frames > 0 {
+		// Flite's voices are mono; should a wave carry more channels, the
+		// first one is kept.
+		pcm := unsafe.Slice((*int16)(unsafe.Pointer(w.samples)), frames*ch)
 		for i := range out.Samples {
 			out.Samples[i] = float32(pcm[i*ch]) / 32768
 		}

@@ -262,3 +262,32 @@ func TestLoadReportsLibraryErrors(t *testing.T) {
 	t.Logf("error: %v", err)
 	assert.ErrorIs(t, err, pipeline.ErrInvalid)
 }
+
+// TestLoadWhileDecoding loads a second recognizer off the pinned thread
+// while the first decodes on it, as a model switch does.
+func TestLoadWhileDecoding(t *testing.T) {
+	const wav = "/usr/share/sounds/alsa/Front_Right.wav"
+	if _, err := os.Stat(wav); err != nil {
+		t.Skip("alsa-utils sounds are not installed")
+	}
+	th, asr := shared(t)
+	x := readAt16k(t, wav)
+	loaded := make(chan error, 1)
+	go func() {
+		m, err := pocketsphinx.New(context.Background(), pocketsphinx.DefaultPaths(), &pocketsphinx.Options{Decoders: 1})
+		if err == nil {
+			err = th.Do(context.Background(), m.Close)
+		}
+		loaded <- err
+	}()
+	for {
+		res := recognize(t, th, asr, x, 100*time.Millisecond)
+		assert.Equal(t, "front right", res.Text)
+		select {
+		case err := <-loaded:
+			require.NoError(t, err)
+			return
+		default:
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -88,17 +90,25 @@ func (e Event) Get(path ...string) any {
 	return v
 }
 
-// Conn is a test client of a Realtime WebSocket. Its methods fail the test
-// on error; waits are bounded by Timeout.
+// Conn is a test client of a Realtime WebSocket. A goroutine reads
+// events as they arrive (so Event.At is the arrival time even while the
+// test is busy sending); its methods fail the test on error; waits are
+// bounded by Timeout.
 type Conn struct {
 	T       testing.TB
 	C       *websocket.Conn
 	Timeout time.Duration
-	// Events holds every event read so far, in order.
+	// Events holds every event taken with Next (or a waiting method) so
+	// far, in order.
 	Events []Event
+
+	ch   chan Event
+	done chan struct{}
+	err  error // why reading stopped; read after done is closed
 }
 
-// Dial connects to url (ws:// or wss://) with opts.
+// Dial connects to url (ws:// or wss://) with opts. The connection is
+// closed, and its reader stopped, when the test ends.
 func Dial(t testing.TB, url string, opts *websocket.DialOptions) *Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -111,9 +121,40 @@ func Dial(t testing.TB, url string, opts *websocket.DialOptions) *Conn {
 		t.Fatalf("dial %s: %v", url, err)
 	}
 	c.SetReadLimit(64 << 20)
-	conn := &Conn{T: t, C: c, Timeout: 20 * time.Second}
-	t.Cleanup(func() { _ = c.CloseNow() })
+	conn := &Conn{T: t, C: c, Timeout: 20 * time.Second, ch: make(chan Event, 1<<16), done: make(chan struct{})}
+	go conn.read()
+	t.Cleanup(func() {
+		_ = c.CloseNow()
+		<-conn.done
+	})
 	return conn
+}
+
+func (c *Conn) read() {
+	defer close(c.done)
+	for {
+		typ, b, err := c.C.Read(context.Background())
+		if err != nil {
+			c.err = err
+			return
+		}
+		ev := Event{Raw: b, At: time.Now()}
+		if typ != websocket.MessageText {
+			c.err = errors.New("the server sent a binary message")
+			return
+		}
+		if err := json.Unmarshal(b, &ev.m); err != nil {
+			c.err = fmt.Errorf("the server sent invalid JSON %q: %w", b, err)
+			return
+		}
+		ev.Type, _ = ev.m["type"].(string)
+		select {
+		case c.ch <- ev:
+		default:
+			c.err = errors.New("the test client's event buffer overflowed")
+			return
+		}
+	}
 }
 
 // Send writes v as a JSON text message.
@@ -142,24 +183,26 @@ func (c *Conn) Append(audio []byte) {
 	c.Send(map[string]any{"type": "input_audio_buffer.append", "audio": base64.StdEncoding.EncodeToString(audio)})
 }
 
-// Read returns the next event, or an error (the connection closed).
+// Read returns the next event, or the error that ended the connection
+// (a websocket.CloseError when the server closed it).
 func (c *Conn) Read() (Event, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
-	defer cancel()
-	typ, b, err := c.C.Read(ctx)
-	if err != nil {
-		return Event{}, err
+	t := time.NewTimer(c.Timeout)
+	defer t.Stop()
+	select {
+	case ev := <-c.ch:
+		c.Events = append(c.Events, ev)
+		return ev, nil
+	case <-c.done:
+		select {
+		case ev := <-c.ch:
+			c.Events = append(c.Events, ev)
+			return ev, nil
+		default:
+		}
+		return Event{}, c.err
+	case <-t.C:
+		return Event{}, fmt.Errorf("no event within %v", c.Timeout)
 	}
-	ev := Event{Raw: b, At: time.Now()}
-	if typ != websocket.MessageText {
-		c.T.Fatalf("server sent a binary message")
-	}
-	if err := json.Unmarshal(b, &ev.m); err != nil {
-		c.T.Fatalf("server sent invalid JSON %q: %v", b, err)
-	}
-	ev.Type, _ = ev.m["type"].(string)
-	c.Events = append(c.Events, ev)
-	return ev, nil
 }
 
 // Next returns the next event, failing the test when none comes in time.

@@ -142,6 +142,20 @@ var qgemvTable = [2][4]qgemvFn{
 	{qgemv8x1VNNIPF, qgemv8x2VNNIPF, qgemv8x3VNNIPF, qgemv8x4VNNIPF},
 }
 
+// qgemvTableAVX2 serves CPUs without AVX-512 VNNI, two activation rows at
+// a time.
+var qgemvTableAVX2 = [2][2]qgemvFn{
+	{qgemv4x1AVX2, qgemv4x2AVX2},
+	{qgemv8x1AVX2, qgemv8x2AVX2},
+}
+
+// hasQuantAsm reports whether GemvQ has an assembly kernel (and so whether
+// QBatch packs its rows).
+var hasQuantAsm = hasVNNI || hasAVX2
+
+// useVNNI selects the VNNI kernels; tests clear it to run the AVX2 ones.
+var useVNNI = hasVNNI
+
 var qgemvTableNoPF = [2][4]qgemvFn{
 	{qgemv4x1VNNI, qgemv4x2VNNI, qgemv4x3VNNI, qgemv4x4VNNI},
 	{qgemv8x1VNNI, qgemv8x2VNNI, qgemv8x3VNNI, qgemv8x4VNNI},
@@ -204,7 +218,7 @@ func laneGroups(bits, gs int) *[32]int32 {
 
 func gemvQ(p *QParams, out []float32, ldo int, x *QBatch, rows int) {
 	nch := p.K / ChunkElems
-	if x.packed == nil || nch == 0 || p.GS > ChunkElems {
+	if x.packed == nil || nch == 0 || p.GS > ChunkElems || !(useVNNI || hasAVX2) {
 		gemvQGo(p, out, ldo, x, rows)
 		return
 	}
@@ -213,19 +227,27 @@ func gemvQ(p *QParams, out []float32, ldo int, x *QBatch, rows int) {
 	if p.Bits == 8 {
 		bi = 1
 	}
+	group := 4
+	if !useVNNI {
+		group = 2
+	}
 	idx := laneGroups(p.Bits, p.GS)
 	wpr, g := p.WordsPerRow(), p.Groups()
 	bdelta := int(uintptr(unsafe.Pointer(&p.B[0])) - uintptr(unsafe.Pointer(&p.S[0])))
 	gpc := ChunkElems / p.GS * 4
 	block := rows
-	if nx > 4 {
+	if nx > group {
 		block = gemvRowBlock
 	}
 	for r0 := 0; r0 < rows; r0 += block {
 		nr := min(block, rows-r0)
-		for b0 := 0; b0 < nx; b0 += 4 {
-			nb := min(4, nx-b0)
-			qgemvTable[bi][nb-1](&out[b0*ldo+r0], ldo, unsafe.Pointer(&x.packed[b0*x.rcs]), nx*x.rcs,
+		for b0 := 0; b0 < nx; b0 += group {
+			nb := min(group, nx-b0)
+			fn := qgemvTable[bi][nb-1]
+			if !useVNNI {
+				fn = qgemvTableAVX2[bi][nb-1]
+			}
+			fn(&out[b0*ldo+r0], ldo, unsafe.Pointer(&x.packed[b0*x.rcs]), nx*x.rcs,
 				unsafe.Pointer(&p.W[r0*wpr]), wpr*4, &p.S[r0*g], bdelta, g*4, gpc, nch, nr, &idx[0])
 		}
 	}

@@ -12,7 +12,7 @@ func gemv(kind WKind, out []float32, ldo int, x []float32, nx, k int, w32 []floa
 func f16ToF32(dst []float32, src []uint16)  { f16ToF32Go(dst, src) }
 func bf16ToF32(dst []float32, src []uint16) { bf16ToF32Go(dst, src) }
 
-const hasVNNI = false
+const hasQuantAsm = false
 
 func gemvQ(p *QParams, out []float32, ldo int, x *QBatch, rows int) { gemvQGo(p, out, ldo, x, rows) }
 

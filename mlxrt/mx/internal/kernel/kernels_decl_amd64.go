@@ -227,3 +227,15 @@ func axpyBF16x4w1AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Poi
 
 //go:noescape
 func axpyBF16x4w4AVX512(acc *float32, lda int, p *float32, ldp int, w unsafe.Pointer, ldw int, rows int)
+
+//go:noescape
+func qgemv4x1AVX2(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+//go:noescape
+func qgemv4x2AVX2(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+//go:noescape
+func qgemv8x1AVX2(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+//go:noescape
+func qgemv8x2AVX2(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)

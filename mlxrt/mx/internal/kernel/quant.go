@@ -95,7 +95,7 @@ func growF(b []float32, n int) []float32 {
 }
 
 // QBatch is a batch of quantized activation rows ready for GemvQ. On CPUs
-// with AVX-512 VNNI it also holds the rows interleaved chunk by chunk, the
+// with AVX-512 VNNI or AVX2 it also holds the rows interleaved chunk by chunk, the
 // layout the assembly reads: for chunk c and row b, 128 bytes of Q, then the
 // chunk's XS, then its XSum (16 words each for 4 bits, 32 for 8 bits).
 type QBatch struct {
@@ -107,7 +107,7 @@ type QBatch struct {
 // NewQBatch prepares rows (all of one K and bit width) for GemvQ.
 func NewQBatch(rows []*QX) *QBatch {
 	b := &QBatch{Rows: rows}
-	if len(rows) > 0 && hasVNNI {
+	if len(rows) > 0 && hasQuantAsm {
 		b.pack()
 	}
 	return b
@@ -192,7 +192,16 @@ func gemvQGo(p *QParams, out []float32, ldo int, x *QBatch, rows int) {
 
 // DequantRows writes rows [r0, r1) of p as consecutive float32 rows of dst
 // (len ≥ (r1-r0)·K), vectorised where the CPU allows.
-func DequantRows(p *QParams, r0, r1 int, dst []float32) { dequantRows(p, r0, r1, dst) }
+func DequantRows(p *QParams, r0, r1 int, dst []float32) {
+	if r1 <= r0 {
+		return
+	}
+	_ = p.W[r1*p.WordsPerRow()-1]
+	_ = p.S[r1*p.Groups()-1]
+	_ = p.B[r1*p.Groups()-1]
+	_ = dst[(r1-r0)*p.K-1]
+	dequantRows(p, r0, r1, dst)
+}
 
 // DequantRow writes row r of p as float32 into dst (len p.K).
 func DequantRow(p *QParams, r int, dst []float32) {

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package pocketsphinx_test
+
+import "time"
+
+// threadCPU is unavailable here; CPU metrics then read zero.
+func threadCPU() time.Duration { return 0 }
