@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ominix/ominix-api/pipeline"
 	"github.com/ominix/ominix-api/pipeline/pipelinetest"
@@ -36,7 +37,13 @@ func FuzzChatHandler(f *testing.F) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		e.srv.ServeHTTP(rec, req)
+		served := make(chan struct{})
+		go func() { defer close(served); e.srv.ServeHTTP(rec, req) }()
+		select {
+		case <-served:
+		case <-time.After(wait):
+			t.Fatalf("no answer within %v for %q", wait, body)
+		}
 		switch rec.Code {
 		case 200:
 			return

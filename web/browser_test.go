@@ -66,7 +66,7 @@ func TestChatStreams(t *testing.T) {
 	p.open(srv.URL+"/chat.html", "#prompt")
 	p.waitJS(10*time.Second, "the model picker", `[...document.querySelectorAll("#model option")].some(o => o.value === "qwen3-f32")`)
 	p.do(10*time.Second,
-		chromedp.SetValue(chromedp.ID("max-tokens"), "48"),
+		chromedp.SetValue(chromedp.ID("max-tokens"), "200"),
 		chromedp.SetValue(chromedp.ID("prompt"), "Tell me a short story about a lighthouse."),
 		// The page's own record of #messages' length at every change.
 		chromedp.Evaluate[chromedp.Void](`window.lengths = [];
@@ -76,15 +76,25 @@ func TestChatStreams(t *testing.T) {
 	start := time.Now()
 	p.do(10*time.Second, chromedp.Click(chromedp.ID("send")))
 
-	// Poll #messages from here while the answer streams.
+	// Poll #messages' length as fast as the DevTools round trip allows
+	// while the answer streams.
 	var seen []int
-	poll(t, 60*time.Second, "the chat answer", func() bool {
-		n := eval[int](p, `document.getElementById("messages").textContent.length`)
-		if len(seen) == 0 || seen[len(seen)-1] != n {
-			seen = append(seen, n)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var st struct {
+			N    int
+			Done bool
 		}
-		return eval[bool](p, `window.demoStats.chat.finish !== null || window.demoStats.chat.error !== null`)
-	})
+		require.NoError(t, json.Unmarshal(eval[[]byte](p, `({n: document.getElementById("messages").textContent.length,
+			done: window.demoStats.chat.finish !== null || window.demoStats.chat.error !== null})`), &st))
+		if len(seen) == 0 || seen[len(seen)-1] != st.N {
+			seen = append(seen, st.N)
+		}
+		if st.Done {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "timed out waiting for the chat answer")
+	}
 	elapsed := time.Since(start)
 	require.Empty(t, eval[*string](p, `window.demoStats.chat.error`), "chat error")
 	observed := eval[[]int](p, `window.lengths`)
@@ -101,15 +111,28 @@ func TestChatStreams(t *testing.T) {
 	assert.Greater(t, len(strings.TrimSpace(strings.TrimPrefix(answer, "Assistant"))), 0, "an answer")
 	p.screenshot("chat")
 
-	// Stop: a long answer is aborted after a few tokens.
+	// Stop: the page's Stop button is pressed (from a DOM observer, so it
+	// happens mid-stream however fast the tiny model is) once three tokens
+	// of a long answer have arrived.
 	p.do(10*time.Second,
-		chromedp.SetValue(chromedp.ID("max-tokens"), "20000"),
-		chromedp.SetValue(chromedp.ID("prompt"), "Now a very long one."),
+		chromedp.Click(chromedp.ID("clear")), // a new chat, so the context has room
+		chromedp.SetValue(chromedp.ID("max-tokens"), "200"),
+		chromedp.SetValue(chromedp.ID("prompt"), "Now a long one."),
+		chromedp.Evaluate[chromedp.Void](`window.stopAt = null;
+			new MutationObserver((_, obs) => {
+				if (window.demoStats.chat.deltas >= 3 && window.stopAt === null) {
+					window.stopAt = window.demoStats.chat.deltas;
+					document.getElementById("stop").click();
+					obs.disconnect();
+				}
+			}).observe(document.getElementById("messages"), {subtree: true, childList: true, characterData: true});`),
 		chromedp.Click(chromedp.ID("send")),
 	)
-	p.waitJS(30*time.Second, "a few streamed tokens", `window.demoStats.chat.deltas >= 3`)
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("stop")))
-	p.waitJS(10*time.Second, "the abort", `window.demoStats.chat.aborted === true`)
+	p.waitJS(30*time.Second, "the abort", `(s => s.aborted || s.finish !== null || s.error !== null)(window.demoStats.chat)`)
+	require.True(t, eval[bool](p, `window.demoStats.chat.aborted`), "the answer was aborted, not finished")
+	stoppedAt := eval[int](p, `window.demoStats.chat.deltas`)
+	t.Logf("Stop pressed after %d tokens; %d had been shown when the stream ended", eval[int](p, `window.stopAt`), stoppedAt)
+	assert.Less(t, stoppedAt, 150, "the stream ended soon after Stop")
 	assert.Contains(t, p.text("#status"), "Stopped")
 	assert.False(t, eval[bool](p, `document.getElementById("stop").disabled === false`), "Stop is disabled again")
 	// The server sees the client go and cancels the work.
@@ -340,4 +363,107 @@ func unloadAll(t *testing.T, base, key string) {
 	body, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, "unload: %s", body)
+}
+
+// TestVoiceProtocolBargeIn: voice.html speaks the GA Realtime protocol
+// correctly, checked against a scripted peer (see scriptedPeer): it
+// configures a conversation session with server VAD, streams the fake
+// microphone, shows the heard turn and the answer's transcript in #log,
+// plays the answer's audio as it arrives and reports the time from the end
+// of speech to the first audio; when speech starts while the answer plays
+// (barge-in) it stops playback at once and sends conversation.item.truncate
+// with the answer's item id and how much of it was heard.
+func TestVoiceProtocolBargeIn(t *testing.T) {
+	setup(t)
+	peer := newScriptedPeer(t)
+	p := newBrowser(t, browserOpts{mic: true})
+
+	p.open(peer.srv.URL+"/voice.html", "#start")
+	p.do(10*time.Second, chromedp.Click(chromedp.ID("start")))
+	var update map[string]any
+	select {
+	case update = <-peer.session:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no session.update within 30s; status %q", p.text("#status"))
+	}
+	raw, _ := json.Marshal(update)
+	var sess struct {
+		Session struct {
+			Type             string   `json:"type"`
+			Model            string   `json:"model"`
+			OutputModalities []string `json:"output_modalities"`
+			Audio            struct {
+				Input struct {
+					Format struct {
+						Type string
+						Rate int
+					}
+					Transcription struct{ Model string }
+					TurnDetection struct {
+						Type              string `json:"type"`
+						CreateResponse    bool   `json:"create_response"`
+						InterruptResponse bool   `json:"interrupt_response"`
+					} `json:"turn_detection"`
+				}
+				Output struct {
+					Format struct {
+						Type string
+						Rate int
+					}
+					Voice string
+				}
+			}
+		}
+	}
+	require.NoError(t, json.Unmarshal(raw, &sess))
+	s := sess.Session
+	assert.Equal(t, "realtime", s.Type)
+	assert.Equal(t, "scripted-llm", s.Model)
+	assert.Equal(t, []string{"audio"}, s.OutputModalities)
+	assert.Equal(t, "audio/pcm", s.Audio.Input.Format.Type)
+	assert.Equal(t, 24000, s.Audio.Input.Format.Rate)
+	assert.Equal(t, "scripted-asr", s.Audio.Input.Transcription.Model)
+	assert.Equal(t, "server_vad", s.Audio.Input.TurnDetection.Type)
+	assert.True(t, s.Audio.Input.TurnDetection.CreateResponse)
+	assert.True(t, s.Audio.Input.TurnDetection.InterruptResponse)
+	assert.Equal(t, 24000, s.Audio.Output.Format.Rate)
+	assert.Equal(t, "alloy", s.Audio.Output.Voice)
+
+	// The answer plays; once 300 ms of it were heard, the person speaks.
+	p.waitJS(60*time.Second, "the answer playing", fmt.Sprintf(`window.demoStats.player.playedMs(%q) >= 300`, peerAnswerItem))
+	peer.bargeIn <- struct{}{}
+	var trunc map[string]any
+	select {
+	case trunc = <-peer.truncate:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no conversation.item.truncate within 15s after barge-in; log %q", p.text("#log"))
+	}
+	assert.False(t, eval[bool](p, `window.demoStats.player.playing()`), "playback stopped at barge-in")
+	assert.Equal(t, peerAnswerItem, trunc["item_id"])
+	assert.EqualValues(t, 0, trunc["content_index"])
+	heard, _ := trunc["audio_end_ms"].(float64)
+	assert.GreaterOrEqual(t, heard, 300.0, "audio_end_ms counts what was heard")
+	assert.Less(t, heard, float64(peerAnswerMs), "audio_end_ms stops before the end of the answer")
+	p.waitJS(10*time.Second, "the interruption's transcript", `document.getElementById("log").textContent.includes("scripted interruption")`)
+
+	logText := p.text("#log")
+	assert.Contains(t, logText, peerTranscript, "#log shows what was heard")
+	assert.Contains(t, logText, peerAnswer, "#log shows the answer")
+	assert.Contains(t, logText, "interrupted after", "#log marks the cut answer")
+	firstAudio := eval[[]float64](p, `window.demoStats.voice.firstAudioMs`)
+	require.Len(t, firstAudio, 1)
+	assert.Positive(t, firstAudio[0])
+	assert.NotEqual(t, "–", p.text("#latency"))
+	peer.mu.Lock()
+	appended := peer.appended
+	peer.mu.Unlock()
+	t.Logf("scripted turn: %.1f s of microphone audio sent; first audio %.0f ms after the end of speech; truncated at %.0f ms",
+		float64(appended)/24000, firstAudio[0], heard)
+	p.screenshotArtifact("voice-protocol")
+
+	p.do(10*time.Second, chromedp.Click(chromedp.ID("stop")))
+	p.waitJS(10*time.Second, "Stopped", `document.getElementById("status").textContent.includes("Stopped")`)
+	assert.Empty(t, peer.problems(), "protocol problems the peer saw")
+	assert.Empty(t, eval[[]string](p, `window.demoStats.voice.errors`))
+	assert.Empty(t, p.exceptions(), "uncaught exceptions")
 }

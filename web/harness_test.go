@@ -256,7 +256,7 @@ func waitReady(t *testing.T, base string) {
 	t.Helper()
 	c := &http.Client{Timeout: 5 * time.Second}
 	defer c.CloseIdleConnections()
-	poll(t, 90*time.Second, "server ready", func() bool {
+	pollEvery(t, 100*time.Millisecond, 90*time.Second, "server ready", func() bool {
 		resp, err := c.Get(base + "/readyz")
 		if err != nil {
 			return false
@@ -270,8 +270,13 @@ func waitReady(t *testing.T, base string) {
 // timeout.
 func poll(t *testing.T, timeout time.Duration, what string, ok func() bool) {
 	t.Helper()
+	pollEvery(t, 20*time.Millisecond, timeout, what, ok)
+}
+
+func pollEvery(t *testing.T, every, timeout time.Duration, what string, ok func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(20 * time.Millisecond)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for !ok() {
 		if time.Now().After(deadline) {
@@ -413,6 +418,18 @@ func (p *page) text(sel string) string {
 // with OMINIX_UPDATE_SCREENSHOTS=1, into web/screenshots for the README.
 func (p *page) screenshot(name string) {
 	p.t.Helper()
+	png := p.screenshotArtifact(name)
+	if os.Getenv("OMINIX_UPDATE_SCREENSHOTS") == "1" {
+		require.NoError(p.t, os.MkdirAll("screenshots", 0o755))
+		require.NoError(p.t, os.WriteFile(filepath.Join("screenshots", name+".png"), png, 0o644))
+		p.t.Logf("updated screenshots/%s.png", name)
+	}
+}
+
+// screenshotArtifact saves a full-page PNG into the test's artifact
+// directory only, and returns it.
+func (p *page) screenshotArtifact(name string) []byte {
+	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -420,11 +437,7 @@ func (p *page) screenshot(name string) {
 	path := filepath.Join(p.t.ArtifactDir(), name+".png")
 	require.NoError(p.t, os.WriteFile(path, png, 0o644))
 	p.t.Logf("screenshot: %s", path)
-	if os.Getenv("OMINIX_UPDATE_SCREENSHOTS") == "1" {
-		require.NoError(p.t, os.MkdirAll("screenshots", 0o755))
-		require.NoError(p.t, os.WriteFile(filepath.Join("screenshots", name+".png"), png, 0o644))
-		p.t.Logf("updated screenshots/%s.png", name)
-	}
+	return png
 }
 
 // exceptions are the uncaught exceptions the page's console reported.
@@ -453,4 +466,3 @@ func (p *page) denyMicrophone(origin string) {
 	})
 	require.NoError(p.t, err)
 }
-

@@ -15,10 +15,11 @@ const MAX_PENDING = 750; // 30 s of 40 ms chunks held while the socket opens
 const $ = (id) => document.getElementById(id);
 const startBtn = $("start"), stopBtn = $("stop"), meter = $("meter"), status = $("status");
 const partial = $("partial"), transcript = $("transcript");
-const latencyOut = $("latency"), rateOut = $("device-rate"), sentOut = $("sent");
+const latencyOut = $("latency"), afterTurnOut = $("after-turn"), rateOut = $("device-rate"), sentOut = $("sent");
+const SILENCE_MS = 500; // the VAD's silence_duration_ms we ask for
 
 const stats = {
-  partials: 0, partialTexts: [], finals: [], latenciesMs: [], chunks: 0, sentMs: 0,
+  partials: 0, partialTexts: [], finals: [], latenciesMs: [], afterTurnMs: [], chunks: 0, sentMs: 0,
   maxRms: 0, errors: [], deviceRate: 0, open: false,
 };
 window.demoStats = { transcribe: stats };
@@ -26,6 +27,7 @@ window.demoStats = { transcribe: stats };
 let mic = null, ws = null, clock = null, pending = [], running = false;
 let items = new Map(); // item_id → {text, endAt, done}
 let current = null;    // the item being spoken now
+let silenceMs = SILENCE_MS; // as the server confirmed it in session.updated
 let settled = null;    // resolves when no item is open (used by Stop)
 
 const status_ = (text, tone) => setStatus(status, text, tone);
@@ -99,7 +101,12 @@ function connect() {
       type: "session.update",
       session: {
         type: "transcription",
-        audio: { input: { format: { type: "audio/pcm", rate: PCM_RATE }, turn_detection: { type: "server_vad" } } },
+        audio: {
+          input: {
+            format: { type: "audio/pcm", rate: PCM_RATE },
+            turn_detection: { type: "server_vad", silence_duration_ms: SILENCE_MS },
+          },
+        },
       },
     }));
     for (const m of pending) sock.send(m);
@@ -126,7 +133,7 @@ function connect() {
 function item(id) {
   let it = items.get(id);
   if (!it) {
-    it = { text: "", endAt: null, done: false };
+    it = { text: "", endAt: null, turnEndAt: null, done: false };
     items.set(id, it);
   }
   return it;
@@ -134,14 +141,23 @@ function item(id) {
 
 function handle(ev) {
   switch (ev.type) {
+    case "session.updated": {
+      const td = ev.session && ev.session.audio && ev.session.audio.input && ev.session.audio.input.turn_detection;
+      if (td && Number.isFinite(td.silence_duration_ms)) silenceMs = td.silence_duration_ms;
+      break;
+    }
     case "input_audio_buffer.speech_started":
       current = ev.item_id;
       item(ev.item_id);
       partial.dataset.state = "speaking";
       break;
     case "input_audio_buffer.speech_stopped": {
-      const at = clock.at(ev.audio_end_ms);
-      item(ev.item_id).endAt = at;
+      // audio_end_ms marks the end of the turn, after the silence that
+      // ended it (as OpenAI defines it); the speech itself ended
+      // silence_duration_ms earlier.
+      const it = item(ev.item_id);
+      it.turnEndAt = clock.at(ev.audio_end_ms);
+      it.endAt = clock.at(Math.max(0, ev.audio_end_ms - silenceMs));
       partial.dataset.state = "finishing";
       break;
     }
@@ -167,9 +183,11 @@ function handle(ev) {
         stats.finals.push(text);
       }
       if (it.endAt !== null) {
-        const ms = performance.now() - it.endAt;
-        stats.latenciesMs.push(ms);
-        latencyOut.textContent = fmtMs(ms);
+        const now = performance.now();
+        stats.latenciesMs.push(now - it.endAt);
+        stats.afterTurnMs.push(now - it.turnEndAt);
+        latencyOut.textContent = fmtMs(now - it.endAt);
+        afterTurnOut.textContent = fmtMs(now - it.turnEndAt);
       }
       if (current === ev.item_id || !current) {
         partial.textContent = "";

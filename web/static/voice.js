@@ -13,6 +13,7 @@ import {
 } from "./common.js";
 
 const MAX_PENDING = 750; // 30 s of 40 ms chunks held while the socket opens
+const SILENCE_MS = 500; // the VAD's silence_duration_ms we ask for
 const INSTRUCTIONS = "You are a friendly voice assistant. Answer in one or two short spoken sentences.";
 
 const $ = (id) => document.getElementById(id);
@@ -35,7 +36,8 @@ let userTurns = new Map();     // item_id → log line
 let responses = new Map();     // response id → {line, transcript, text, firstAudio, speechEnd}
 let playing = null;            // {itemId, line}: the answer whose audio is queued
 let cut = new Set();           // item ids whose audio was interrupted: late deltas are dropped
-let lastSpeechEnd = null;      // capture time of the end of the last user turn
+let lastSpeechEnd = null;      // capture time of the end of the last user turn's speech
+let silenceMs = SILENCE_MS;    // as the server confirmed it in session.updated
 
 const say = (text, tone) => setStatus(status, text, tone);
 
@@ -141,7 +143,9 @@ function connect(path, model, asr) {
           input: {
             format: { type: "audio/pcm", rate: PCM_RATE },
             transcription: { model: asr },
-            turn_detection: { type: "server_vad", create_response: true, interrupt_response: true },
+            turn_detection: {
+              type: "server_vad", silence_duration_ms: SILENCE_MS, create_response: true, interrupt_response: true,
+            },
           },
           output: { format: { type: "audio/pcm", rate: PCM_RATE }, voice: voiceSel.value },
         },
@@ -203,7 +207,9 @@ function handle(ev) {
   switch (ev.type) {
     case "session.created":
       break;
-    case "session.updated":
+    case "session.updated": {
+      const td = ev.session && ev.session.audio && ev.session.audio.input && ev.session.audio.input.turn_detection;
+      if (td && Number.isFinite(td.silence_duration_ms)) silenceMs = td.silence_duration_ms;
       if (!stats.configured) {
         stats.configured = true;
         for (const m of pending) ws.send(m);
@@ -211,6 +217,7 @@ function handle(ev) {
       }
       say("Listening — speak now.", "ok");
       break;
+    }
     case "input_audio_buffer.speech_started": {
       if (player.playing()) bargeIn();
       const l = line("user");
@@ -220,7 +227,8 @@ function handle(ev) {
       break;
     }
     case "input_audio_buffer.speech_stopped":
-      lastSpeechEnd = clock.at(ev.audio_end_ms);
+      // audio_end_ms is the end of the turn, after the silence that ended it.
+      lastSpeechEnd = clock.at(Math.max(0, ev.audio_end_ms - silenceMs));
       break;
     case "conversation.item.input_audio_transcription.delta": {
       const l = userTurns.get(ev.item_id);

@@ -22,10 +22,17 @@ type Options struct {
 	Decoders int
 	// MaxUtterance caps the audio of one utterance; Accept past it fails
 	// with a KindTooLarge error (code "utterance_too_long"), after which
-	// the caller ends the utterance. The decoder keeps every frame of an
-	// utterance for its second pass, so this bounds memory and the cost of
-	// EndUtterance. Zero means 2 minutes.
+	// the caller ends the utterance. Zero means 30 minutes, the longest
+	// audio the codecs decode by default.
 	MaxUtterance time.Duration
+	// SplitAfter bounds the parts an utterance is decoded in. The decoder
+	// keeps every frame of a part for its second pass, which runs when the
+	// part ends and costs about 6% of the part's duration in one step on
+	// the pinned thread. Once a part is this long, Accept ends it at the
+	// next pause of 300 ms (or when it reaches twice this length) and
+	// continues with a new part; the transcript joins the parts, one
+	// segment each. Zero means 15 s.
+	SplitAfter time.Duration
 	// MaxChunk caps the audio of one Accept call, which runs as one step on
 	// the pinned thread; longer chunks fail with a KindInvalid error. Feed
 	// 100–200 ms per call for prompt partial results. Zero means 10 s.
@@ -44,7 +51,10 @@ func (o *Options) withDefaults() Options {
 	}
 	v.Decoders = min(v.Decoders, maxDecoders)
 	if v.MaxUtterance <= 0 {
-		v.MaxUtterance = 2 * time.Minute
+		v.MaxUtterance = 30 * time.Minute
+	}
+	if v.SplitAfter <= 0 {
+		v.SplitAfter = 15 * time.Second
 	}
 	if v.MaxChunk <= 0 {
 		v.MaxChunk = 10 * time.Second

@@ -48,9 +48,13 @@ static void ominix_ps_last_error(char *out, size_t n) {
 	pthread_mutex_unlock(&ominix_ps_mu);
 }
 
+// The front end's own voice-activity detection (-remove_silence, on by
+// default) drops frames it judges silent, and word timestamps then drift
+// by the pauses inside an utterance; segmenting is the caller's job (the
+// pipeline's VAD), so every frame is decoded.
 static ps_decoder_t *ominix_ps_new(const char *hmm, const char *lm, const char *dict, int *frate) {
 	cmd_ln_t *cfg = cmd_ln_init(NULL, ps_args(), TRUE,
-		"-hmm", hmm, "-lm", lm, "-dict", dict, NULL);
+		"-hmm", hmm, "-lm", lm, "-dict", dict, "-remove_silence", "no", NULL);
 	if (cfg == NULL) return NULL;
 	ps_decoder_t *ps = ps_init(cfg);
 	if (ps != NULL) *frate = cmd_ln_int32_r(cfg, "-frate");
@@ -82,12 +86,12 @@ static void ominix_ps_cmn_restore(ps_decoder_t *ps, mfcc_t const *v, int prior) 
 	}
 }
 
-static void ominix_ps_cmn_update(ps_decoder_t *ps) {
+void ominix_ps_cmn_update(ps_decoder_t *ps) {
 	cmn_t *c = ps_get_feat(ps)->cmn_struct;
 	if (c != NULL) cmn_live_update(c);
 }
 
-static double ominix_ps_logprob(ps_decoder_t *ps) {
+double ominix_ps_logprob(ps_decoder_t *ps) {
 	return logmath_log_to_ln(ps_get_logmath(ps), ps_get_prob(ps));
 }
 */
@@ -96,7 +100,6 @@ import "C"
 import (
 	"context"
 	"fmt"
-	"math"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -292,155 +295,4 @@ func (r *recognizer) Close() error {
 	}
 	r.free = nil
 	return nil
-}
-
-// stream is one recognition stream holding one decoder.
-type stream struct {
-	r       *recognizer
-	d       *decoder
-	ps      *C.ps_decoder_t // d.ps; nil once closed
-	words   bool
-	inUtt   bool
-	samples int64   // fed into the open utterance
-	pcm     []int16 // conversion buffer, reused
-}
-
-func errClosedStream() error {
-	return &pipeline.Error{Kind: pipeline.KindInvalid, Code: "stream_closed", Message: "the recognition stream is closed"}
-}
-
-// Accept feeds 16 kHz mono samples (clipped to [-1, 1]; NaN counts as
-// silence) into the open utterance, starting one if needed, and returns the
-// current partial hypothesis. Calls longer than Options.MaxChunk fail with
-// KindInvalid; audio past Options.MaxUtterance fails with KindTooLarge and
-// leaves the utterance as it was, ready for EndUtterance.
-func (s *stream) Accept(samples []float32) (string, error) {
-	if s.ps == nil {
-		return "", errClosedStream()
-	}
-	if limit := int64(s.r.opts.MaxChunk.Seconds() * InputRate); int64(len(samples)) > limit {
-		return "", pipeline.Invalid("audio", "an audio chunk of %d samples exceeds the %d-sample step limit", len(samples), limit)
-	}
-	if limit := int64(s.r.opts.MaxUtterance.Seconds() * InputRate); s.samples+int64(len(samples)) > limit {
-		return "", &pipeline.Error{Kind: pipeline.KindTooLarge, Code: "utterance_too_long",
-			Message: fmt.Sprintf("an utterance may hold at most %s of audio; end it and start another", s.r.opts.MaxUtterance)}
-	}
-	if !s.inUtt {
-		// Word timestamps count frames from the start of the stream, as
-		// the library sees it: restart it so that they count from the
-		// start of this utterance.
-		C.ps_start_stream(s.ps)
-		if C.ps_start_utt(s.ps) < 0 {
-			return "", fmt.Errorf("pocketsphinx: start utterance: %s", lastError())
-		}
-		s.inUtt = true
-	}
-	if len(samples) == 0 {
-		return s.hyp(), nil
-	}
-	s.pcm = toPCM(s.pcm[:0], samples)
-	if C.ps_process_raw(s.ps, (*C.int16)(unsafe.Pointer(&s.pcm[0])), C.size_t(len(s.pcm)), 0, 0) < 0 {
-		return "", fmt.Errorf("pocketsphinx: process audio: %s", lastError())
-	}
-	s.samples += int64(len(samples))
-	C.ominix_ps_cmn_update(s.ps)
-	return s.hyp(), nil
-}
-
-// toPCM converts float samples to 16-bit PCM, clipping and mapping NaN to 0.
-func toPCM(dst []int16, src []float32) []int16 {
-	for _, f := range src {
-		v := float64(f) * 32767
-		switch {
-		case v != v:
-			v = 0
-		case v > 32767:
-			v = 32767
-		case v < -32768:
-			v = -32768
-		}
-		dst = append(dst, int16(math.Round(v)))
-	}
-	return dst
-}
-
-func (s *stream) hyp() string {
-	h := C.ps_get_hyp(s.ps, nil)
-	if h == nil {
-		return ""
-	}
-	return cleanHyp(C.GoString(h))
-}
-
-// EndUtterance finishes the open utterance (the decoder's second pass runs
-// here, over the whole utterance) and returns its transcript: text, the
-// utterance duration, one segment spanning the words with avg_logprob set
-// to the hypothesis' log posterior divided by its word count, and, when the
-// stream was opened with Words, word timings. Fillers and silences are left
-// out and alternative pronunciations are reported as the plain word. With
-// no utterance open it returns an empty transcript.
-func (s *stream) EndUtterance() (pipeline.Transcript, error) {
-	if s.ps == nil {
-		return pipeline.Transcript{}, errClosedStream()
-	}
-	tr := pipeline.Transcript{Language: "en"}
-	if !s.inUtt {
-		return tr, nil
-	}
-	s.inUtt = false
-	tr.Duration = float64(s.samples) / InputRate
-	s.samples = 0
-	if C.ps_end_utt(s.ps) < 0 {
-		return tr, fmt.Errorf("pocketsphinx: end utterance: %s", lastError())
-	}
-	tr.Text = s.hyp()
-	words := s.segments()
-	if len(words) == 0 {
-		return tr, nil
-	}
-	lp := float64(C.ominix_ps_logprob(s.ps))
-	if math.IsInf(lp, 0) || math.IsNaN(lp) {
-		lp = 0
-	}
-	tr.Segments = []pipeline.Segment{{
-		Start:   words[0].Start,
-		End:     words[len(words)-1].End,
-		Text:    tr.Text,
-		Logprob: lp / float64(len(words)),
-	}}
-	if s.words {
-		tr.Words = words
-	}
-	return tr, nil
-}
-
-// segments walks the best path's word segments, skipping fillers.
-func (s *stream) segments() []pipeline.Word {
-	var out []pipeline.Word
-	fr := float64(s.r.frate)
-	for seg := C.ps_seg_iter(s.ps); seg != nil; seg = C.ps_seg_next(seg) {
-		w := cleanWord(C.GoString(C.ps_seg_word(seg)))
-		if w == "" {
-			continue
-		}
-		var sf, ef C.int
-		C.ps_seg_frames(seg, &sf, &ef)
-		out = append(out, pipeline.Word{Word: w, Start: float64(sf) / fr, End: float64(ef+1) / fr})
-	}
-	return out
-}
-
-// Close ends any open utterance, discarding it, and returns the decoder to
-// the pool. It may be called more than once.
-func (s *stream) Close() {
-	if s.ps == nil {
-		return
-	}
-	if s.inUtt {
-		C.ps_end_utt(s.ps)
-		s.inUtt, s.samples = false, 0
-	}
-	d := s.d
-	s.d, s.ps = nil, nil
-	s.r.release(d)
 }

@@ -188,3 +188,32 @@ func summarize(m map[string][]float64) string {
 	}
 	return s
 }
+
+// TestWordTimingsAcrossPauses checks that silence before and inside an
+// utterance moves the word timings by exactly its length.
+func TestWordTimingsAcrossPauses(t *testing.T) {
+	th, asr := shared(t)
+	x := speak16k(t, th, sentences[1], "rms", 1) // "Please call me back when you get home tonight."
+	half := len(x) / 2
+	padded := func(lead, mid float64) []float32 {
+		y := make([]float32, int(lead*16000), len(x)+int((lead+mid)*16000))
+		y = append(y, x[:half]...)
+		y = append(y, make([]float32, int(mid*16000))...)
+		return append(y, x[half:]...)
+	}
+	base := recognize(t, th, asr, padded(0, 0), 160*time.Millisecond)
+	moved := recognize(t, th, asr, padded(1, 1.5), 160*time.Millisecond)
+	require.Equal(t, speechtest.Words(sentences[1]), speechtest.Words(base.Text))
+	require.Len(t, moved.Words, len(base.Words), "%q", moved.Text)
+	for i, w := range moved.Words {
+		shift := 1.0
+		if base.Words[i].Start >= float64(half)/16000 {
+			shift = 2.5
+		}
+		// Where a word meets silence its edge is a matter of judgement:
+		// allow 150 ms.
+		assert.InDelta(t, base.Words[i].Start+shift, w.Start, 0.15, "%q", w.Word)
+		assert.InDelta(t, base.Words[i].End+shift, w.End, 0.15, "%q", w.Word)
+	}
+	checkTimings(t, moved.Transcript)
+}

@@ -1,0 +1,103 @@
+package transport_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	rt "github.com/ominix/ominix-api/transport/realtime/realtimetest"
+)
+
+// nodeOrSkip returns the node binary when it and the npm packages the
+// realtime script needs are installed; otherwise it skips the test (fails
+// it with OMINIX_REQUIRE_NODE=1).
+func nodeOrSkip(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	for _, pkg := range []string{"openai", "ws"} {
+		if err == nil {
+			_, err = os.Stat(filepath.Join(npmDir, "node_modules", pkg, "package.json"))
+		}
+	}
+	if err != nil {
+		if os.Getenv("OMINIX_REQUIRE_NODE") == "1" {
+			t.Fatalf("node or the npm packages are missing (%v): run npm ci --prefix transport/testdata/npm", err)
+		}
+		t.Skipf("node or the npm packages are missing (%v): run npm ci --prefix transport/testdata/npm (OMINIX_REQUIRE_NODE=1 makes this fail)", err)
+	}
+	return node
+}
+
+// TestNodeSDKRealtime drives /v1/realtime over wss:// (a test certificate
+// Node trusts through NODE_EXTRA_CA_CERTS) with the openai npm package's
+// realtime clients: OpenAIRealtimeWebSocket (key in the sub-protocol) and
+// OpenAIRealtimeWS (key in the Authorization header), GA and beta. Each
+// connection opens with ?model=, becomes a transcription session, and
+// must get one committed item and one completed transcript per utterance.
+func TestNodeSDKRealtime(t *testing.T) {
+	node := nodeOrSkip(t)
+	e := newAudioEnv(t, "sk-node-test", func(o *envOptions) { o.noStart = true })
+	e.http.StartTLS()
+	e.url = e.http.URL
+
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.http.Certificate().Raw}), 0o600))
+	audioFile := filepath.Join(dir, "speech.pcm")
+	require.NoError(t, os.WriteFile(audioFile, rt.PCM16(rt.Utterances(24000, 3, 300, 600, 900)), 0o600))
+
+	args := []string{"realtime.mjs", e.url + "/v1", audioFile, "3"}
+	if exec.Command(node, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)").Run() != nil {
+		args = append([]string{"--experimental-websocket"}, args...) // Node 20 and 21
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Dir = npmDir
+	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+ca)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "node realtime.mjs: %s", stderr.String())
+
+	type run struct {
+		Types     []string
+		Created   string
+		Updated   string
+		Committed []string
+		Completed map[string]string
+		Deltas    map[string]string
+		Errors    []string
+	}
+	var got map[string]run
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &got), "%s", stdout.String())
+	require.Len(t, got, 3)
+	for name, r := range got {
+		t.Run(name, func(t *testing.T) {
+			assert.Empty(t, r.Errors)
+			assert.Equal(t, "session.created", r.Created)
+			if name == "ws_beta" {
+				assert.Equal(t, "transcription_session.updated", r.Updated)
+				assert.Contains(t, r.Types, "conversation.item.created")
+			} else {
+				assert.Equal(t, "session.updated", r.Updated)
+				assert.Contains(t, r.Types, "conversation.item.added")
+			}
+			require.Len(t, r.Committed, 3, "types: %v", r.Types)
+			require.Len(t, r.Completed, 3)
+			for _, id := range r.Committed {
+				assert.NotEmpty(t, r.Completed[id], "item %s", id)
+				assert.Equal(t, r.Completed[id], r.Deltas[id], "item %s: deltas spell the transcript", id)
+			}
+		})
+	}
+	require.Eventually(t, func() bool { return e.reg.Active() == 0 }, wait, time.Millisecond)
+}
