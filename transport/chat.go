@@ -53,6 +53,15 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.EndSession(sess, nil)
+	// Subscribe before the work starts, so no event can precede the
+	// subscriber (the replay log would cover it, but need not).
+	sub, err := sess.Subscribe(0)
+	if err != nil {
+		s.EndSession(sess, err)
+		WriteError(w, r, err)
+		return
+	}
+	defer sub.Close()
 	start, err := s.deps.Scheduler.Chat(sess.Context(), &params.Request, sess)
 	if err != nil {
 		s.EndSession(sess, err)
@@ -60,13 +69,6 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess.Started()
-	sub, err := sess.Subscribe(0)
-	if err != nil {
-		sess.Cancel(err)
-		WriteError(w, r, err)
-		return
-	}
-	defer sub.Close()
 	opts := openai.ChatStreamOptions{
 		ID: pipeline.NewID("chatcmpl-"), Created: time.Now().Unix(), Model: start.Model.ID,
 		SystemFingerprint: s.opts.SystemFingerprint, IncludeUsage: params.IncludeUsage, Logprobs: params.Request.Logprobs,

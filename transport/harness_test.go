@@ -28,8 +28,8 @@ const wait = 20 * time.Second
 // envOptions configure a test server. Zero values give a scripted LLM
 // ("scripted", echoing the last user message) loaded in the llm slot.
 type envOptions struct {
-	llm     *pipelinetest.LLM           // the LLM loaded as "scripted"; nil means a default one
-	models  map[string]pipeline.Model   // more loadable models, by name
+	llm     *pipelinetest.LLM            // the LLM loaded as "scripted"; nil means a default one
+	models  map[string]pipeline.Model    // more loadable models, by name
 	load    map[pipeline.Category]string // loaded at start; nil means {llm: "scripted"}
 	sched   *pipeline.SchedulerOptions
 	sess    *sessions.Options

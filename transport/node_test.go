@@ -70,7 +70,7 @@ func TestNodeSDKChat(t *testing.T) {
 			IDs, Chunks, CompletionTokens int
 		}
 		Tools struct {
-			Calls []struct{ ID, Name, Arguments string }
+			Calls  []struct{ ID, Name, Arguments string }
 			Finish string
 		}
 		Helper struct{ Content string }

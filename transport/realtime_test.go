@@ -41,7 +41,9 @@ func newAudioEnv(t *testing.T, key string, tweak func(*envOptions)) *env {
 	return newEnv(t, o)
 }
 
-func wsURL(e *env, pathAndQuery string) string { return "ws" + strings.TrimPrefix(e.url, "http") + pathAndQuery }
+func wsURL(e *env, pathAndQuery string) string {
+	return "ws" + strings.TrimPrefix(e.url, "http") + pathAndQuery
+}
 
 func bearer(key string) *websocket.DialOptions {
 	return &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + key}}}

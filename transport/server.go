@@ -202,6 +202,23 @@ func (s *Server) routes() chi.Router {
 	return r
 }
 
+// HTTPServer returns an http.Server for this handler on addr with the
+// timeouts streaming needs: ReadHeaderTimeout 10s (slow-header clients),
+// IdleTimeout 2 minutes, MaxHeaderBytes 64 KiB, and no WriteTimeout or
+// ReadTimeout, which would cut long streams and uploads (streams set their
+// own per-write deadlines; bodies are bounded by size). Set TLSConfig and
+// BaseContext on it as needed.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.deps.Logger.Handler(), slog.LevelWarn),
+	}
+}
+
 // Scheduler returns the scheduler all model work runs on.
 func (s *Server) Scheduler() *pipeline.Scheduler { return s.deps.Scheduler }
 
@@ -242,10 +259,11 @@ func (s *Server) BodyLimit(limit int64) func(http.Handler) http.Handler {
 
 // RequestSession creates a request-scoped session of kind for r: its work
 // is cancelled when r's client goes away or its last subscriber leaves.
-// Start the work with sess.Context() and sess as sink, then call
-// sess.Started(); if starting fails, call EndSession(sess, err). Call
-// EndSession(sess, nil) when the response is done (usually deferred). A
-// full registry fails with a KindOverloaded error (429).
+// The pattern (chatCompletions follows it): defer EndSession(sess, nil);
+// subscribe; start the work with sess.Context() and sess as sink; if that
+// fails, EndSession(sess, err) and answer the error; else sess.Started()
+// and write the subscriber's events (StreamSession for SSE). A full
+// registry fails with a KindOverloaded error (429).
 func (s *Server) RequestSession(r *http.Request, kind sessions.Kind) (*sessions.Session, error) {
 	return s.deps.Sessions.Create(r.Context(), kind, true)
 }

@@ -255,6 +255,7 @@ func TestSessionResumeWithR3labsClient(t *testing.T) {
 func TestSessionWebSocket(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	s := e.createSession(t, chatSessionBody("x y z"))
+	require.Eventually(t, func() bool { sess, ok := e.reg.Get(s.ID); return ok && sess.LastSeq() >= 1 }, wait, time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.url, "http")+s.WSURL+"?after=1", nil)

@@ -31,7 +31,7 @@ var pages = map[string][]string{
 // without sideways scrolling.
 func TestIndexAndLayout(t *testing.T) {
 	setup(t)
-	srv := startServer(t)
+	srv := sharedServer(t)
 	p := newBrowser(t, browserOpts{})
 
 	p.open(srv.URL+"/", "#demos")
@@ -50,6 +50,7 @@ func TestIndexAndLayout(t *testing.T) {
 		p.waitJS(5*time.Second, name+" loaded", `document.readyState === "complete"`)
 		overflow := eval[int](p, `document.documentElement.scrollWidth - window.innerWidth`)
 		assert.LessOrEqual(t, overflow, 0, "%s scrolls sideways on a 390px-wide screen", name)
+		p.screenshotArtifact("phone-" + strings.TrimSuffix(name, ".html"))
 	}
 	assert.Empty(t, p.exceptions(), "uncaught exceptions")
 }
@@ -60,13 +61,14 @@ func TestIndexAndLayout(t *testing.T) {
 // aborts a long answer, which ends the work on the server.
 func TestChatStreams(t *testing.T) {
 	setup(t)
-	srv := startServer(t)
+	srv := sharedServer(t)
 	p := newBrowser(t, browserOpts{})
 
 	p.open(srv.URL+"/chat.html", "#prompt")
 	p.waitJS(10*time.Second, "the model picker", `[...document.querySelectorAll("#model option")].some(o => o.value === "qwen3-f32")`)
 	p.do(10*time.Second,
 		chromedp.SetValue(chromedp.ID("max-tokens"), "200"),
+		chromedp.SetValue(chromedp.ID("temperature"), "0"), // greedy: the same answer every run
 		chromedp.SetValue(chromedp.ID("prompt"), "Tell me a short story about a lighthouse."),
 		// The page's own record of #messages' length at every change.
 		chromedp.Evaluate[chromedp.Void](`window.lengths = [];
@@ -101,7 +103,7 @@ func TestChatStreams(t *testing.T) {
 	t.Logf("answer streamed in %v: %d lengths seen by polling %v, %d by the page's observer", elapsed, len(seen), seen, len(observed))
 	assert.GreaterOrEqual(t, distinctIncreasing(seen), 3, "polling saw #messages grow in several steps")
 	assert.GreaterOrEqual(t, distinctIncreasing(observed), 10, "#messages changed once per token")
-	assert.Equal(t, "length", eval[string](p, `window.demoStats.chat.finish`))
+	assert.Contains(t, []string{"length", "stop"}, eval[string](p, `window.demoStats.chat.finish`))
 	assert.GreaterOrEqual(t, eval[int](p, `window.demoStats.chat.deltas`), 10)
 	ttft := eval[float64](p, `window.demoStats.chat.ttftMs`)
 	assert.Greater(t, ttft, 0.0)
@@ -143,11 +145,11 @@ func TestChatStreams(t *testing.T) {
 }
 
 // TestSpeechPlaysWhileStreaming: speech.html offers the OpenAI voices,
-// schedules the streamed PCM chunk by chunk, records the time to first
-// audio, and plays to the end.
+// schedules the streamed PCM chunk by chunk as it arrives, records the time
+// to first audio, plays it, and Stop silences it.
 func TestSpeechPlaysWhileStreaming(t *testing.T) {
 	setup(t)
-	srv := startServer(t)
+	srv := sharedServer(t)
 	p := newBrowser(t, browserOpts{})
 
 	p.open(srv.URL+"/speech.html", "#speak")
@@ -155,38 +157,38 @@ func TestSpeechPlaysWhileStreaming(t *testing.T) {
 	assert.Subset(t, voices, []string{"alloy", "echo", "fable", "onyx", "nova", "shimmer"})
 	p.do(10*time.Second,
 		chromedp.SetValue(chromedp.ID("voice"), "nova"),
-		chromedp.SetValue(chromedp.ID("text"), "The first sentence plays at once. A second sentence follows it. And a third one ends the test."),
+		chromedp.SetValue(chromedp.ID("text"), "The first sentence plays at once. A second one follows it. "+
+			"The third sentence is still being made while the first one plays. And a fourth one ends the test."),
 		chromedp.Click(chromedp.ID("speak")),
 	)
 	p.waitJS(60*time.Second, "all audio received", `window.demoStats.speech.totalMs !== null || window.demoStats.speech.error !== null`)
 	require.Empty(t, eval[*string](p, `window.demoStats.speech.error`), "speech error")
 	var st struct {
-		Chunks, Samples        int
-		FirstAudioMs, TotalMs  float64
-		ScheduledChunks        int
-		PlayerFirstAt          float64
-		ContextRate            float64
-		ContextRunning         bool
-		ScheduledSecondsPlayed float64
+		Chunks, Samples       int
+		FirstAudioMs, TotalMs float64
+		ScheduledChunks       int
+		ContextRate           float64
+		ContextRunning        bool
 	}
 	raw := eval[[]byte](p, `(() => { const s = window.demoStats.speech, pl = window.demoStats.player;
 		return {chunks: s.chunks, samples: s.samples, firstAudioMs: s.firstAudioMs, totalMs: s.totalMs,
-			scheduledChunks: pl.stats.chunks, playerFirstAt: pl.stats.firstAt, contextRate: pl.ctx.sampleRate,
-			contextRunning: pl.ctx.state === "running"}; })()`)
+			scheduledChunks: pl.stats.chunks, contextRate: pl.ctx.sampleRate, contextRunning: pl.ctx.state === "running"}; })()`)
 	require.NoError(t, json.Unmarshal(raw, &st))
 	t.Logf("speech: %d chunks scheduled, %.2f s of audio, first audio after %.0f ms, all received after %.0f ms, output %.0f Hz",
 		st.Chunks, float64(st.Samples)/24000, st.FirstAudioMs, st.TotalMs, st.ContextRate)
 	assert.GreaterOrEqual(t, st.Chunks, 2, "audio was scheduled in several chunks as it arrived")
 	assert.Equal(t, st.Chunks, st.ScheduledChunks)
-	assert.Greater(t, st.Samples, 24000, "more than a second of audio")
+	assert.Greater(t, st.Samples, 3*24000, "several seconds of audio")
 	assert.Greater(t, st.FirstAudioMs, 0.0)
 	assert.Less(t, st.FirstAudioMs, st.TotalMs, "the first audio came before the last")
 	assert.True(t, st.ContextRunning, "the AudioContext runs")
 	assert.NotEqual(t, "–", p.text("#ttfa"))
-	// The scheduled audio plays out: the context's clock passes its end.
-	p.waitJS(30*time.Second, "playback to end", `window.demoStats.speech.played === true`)
-	assert.Contains(t, p.text("#status"), "Done playing")
+	// The scheduled audio plays: the context's clock moves through it.
+	p.waitJS(30*time.Second, "half a second played", `window.demoStats.player.playedMs() >= 500`)
 	p.screenshot("speech")
+	p.do(10*time.Second, chromedp.Click(chromedp.ID("stop")))
+	assert.False(t, eval[bool](p, `window.demoStats.player.playing()`), "Stop silences the audio")
+	assert.Contains(t, p.text("#status"), "Stopped")
 	assert.Empty(t, p.exceptions(), "uncaught exceptions")
 }
 
@@ -197,7 +199,7 @@ func TestSpeechPlaysWhileStreaming(t *testing.T) {
 // refused microphone gets a clear message.
 func TestTranscribeMicrophone(t *testing.T) {
 	setup(t)
-	srv := startServer(t)
+	srv := sharedServer(t)
 	p := newBrowser(t, browserOpts{mic: true})
 
 	p.open(srv.URL+"/transcribe.html", "#start")
@@ -217,8 +219,8 @@ func TestTranscribeMicrophone(t *testing.T) {
 	final := p.text("#transcript li")
 	wer := speechtest.WER(spoken, final)
 	t.Logf("partials seen in #partial (first after %v): %q", firstPartial, partials)
-	t.Logf("final line after %v: %q (WER %.2f against %q); latency readout %s; microphone %s",
-		time.Since(start), final, wer, spoken, p.text("#latency"), p.text("#device-rate"))
+	t.Logf("final line after %v: %q (WER %.2f against %q); final text %s after speech ended (%s after the VAD's silence); microphone %s",
+		time.Since(start), final, wer, spoken, p.text("#latency"), p.text("#after-turn"), p.text("#device-rate"))
 	assert.NotEmpty(t, partials, "#partial showed text while the audio streamed")
 	assert.LessOrEqual(t, wer, 0.3, "word error rate of %q", final)
 	assert.NotEqual(t, "–", p.text("#latency"), "latency readout")
@@ -229,6 +231,22 @@ func TestTranscribeMicrophone(t *testing.T) {
 	p.waitJS(10*time.Second, "Stopped", `document.getElementById("status").textContent.includes("Stopped")`)
 	assert.Empty(t, eval[[]string](p, `window.demoStats.transcribe.errors`), "server errors")
 	assert.Empty(t, p.exceptions(), "uncaught exceptions")
+
+	t.Run("stop mid-sentence", func(t *testing.T) {
+		// Stop while the sentence is being spoken: the page commits the
+		// turn and waits for its final text before closing.
+		q := newBrowser(t, browserOpts{mic: true})
+		q.open(srv.URL+"/transcribe.html", "#start")
+		q.do(10*time.Second, chromedp.Click(chromedp.ID("start")))
+		q.waitJS(30*time.Second, "a partial", `document.getElementById("partial").textContent.trim() !== ""`)
+		q.do(10*time.Second, chromedp.Click(chromedp.ID("stop")))
+		q.waitJS(15*time.Second, "Stopped", `document.getElementById("status").textContent.includes("Stopped")`)
+		line := q.text("#transcript li")
+		t.Logf("line committed at Stop: %q", line)
+		assert.NotEmpty(t, line, "the cut sentence's text")
+		assert.Empty(t, eval[[]string](q, `window.demoStats.transcribe.errors`), "server errors")
+		assert.Empty(t, q.exceptions(), "uncaught exceptions")
+	})
 
 	t.Run("microphone refused", func(t *testing.T) {
 		q := newBrowser(t, browserOpts{askUser: true})
@@ -289,7 +307,7 @@ func TestUnavailable(t *testing.T) {
 // skips with the server's message.
 func TestVoiceConversation(t *testing.T) {
 	setup(t)
-	srv := startServer(t)
+	srv := sharedServer(t)
 	p := newBrowser(t, browserOpts{mic: true})
 
 	p.open(srv.URL+"/voice.html", "#start")

@@ -39,7 +39,19 @@ import (
 const spoken = "Please call me back when you get home tonight."
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { suite.cleanup() }))
+	goleak.VerifyTestMain(suiteMain{m}, goleak.Cleanup(func(int) { suite.cleanup() }))
+}
+
+// suiteMain runs the tests, then stops the shared server before goleak
+// looks for goroutines left running.
+type suiteMain struct{ m *testing.M }
+
+func (s suiteMain) Run() int {
+	code := s.m.Run()
+	if suite.shared != nil {
+		suite.shared.stop()
+	}
+	return code
 }
 
 // suite holds what the tests share: built once, on first use.
@@ -53,6 +65,10 @@ var suite struct {
 	skip    string // why the browser tests cannot run here
 	err     error  // setup failure
 	cleanup func()
+
+	sharedOnce sync.Once
+	shared     *server
+	sharedErr  error
 }
 
 func init() { suite.cleanup = func() {} }
@@ -78,6 +94,9 @@ func prepare() (skip string, err error) {
 	suite.chrome = findChrome()
 	if suite.chrome == "" {
 		return "Chromium is not installed (apt-get install chromium, or set OMINIX_CHROMIUM)", nil
+	}
+	if _, err := os.Stat(suite.chrome); err != nil {
+		return fmt.Sprintf("the browser %s cannot be used: %v", suite.chrome, err), nil
 	}
 	for _, tool := range []string{"flite", "sox"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -152,8 +171,10 @@ func makeMicWAV() error {
 
 // server is one running ominix-api subprocess.
 type server struct {
-	URL  string
-	logs *syncBuffer
+	URL    string
+	logs   *syncBuffer
+	cmd    *exec.Cmd
+	exited chan struct{}
 }
 
 type syncBuffer struct {
@@ -193,17 +214,19 @@ func serverEnv(extra []string) []string {
 	return append(env, extra...)
 }
 
-// startServer starts the server with extra environment settings and waits
-// until it is ready (its start-up models loaded). It is stopped with
-// SIGINT when the test ends; its log is printed if the test failed.
-func startServer(t *testing.T, extra ...string) *server {
-	t.Helper()
+// launchServer starts the server with extra environment settings and
+// waits until it has logged its address. Stop it with stop.
+func launchServer(extra ...string) (*server, error) {
 	cmd := exec.Command(suite.bin)
 	cmd.Env = serverEnv(extra)
 	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	s := &server{logs: &syncBuffer{}}
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{logs: &syncBuffer{}, cmd: cmd, exited: make(chan struct{})}
 	addr := make(chan string, 1)
 	scanned := make(chan struct{})
 	go func() {
@@ -222,31 +245,79 @@ func startServer(t *testing.T, extra ...string) *server {
 		}
 		_, _ = io.Copy(io.Discard, stderr)
 	}()
-	exited := make(chan error, 1)
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", s.logs.String())
-		}
-	})
 	go func() {
 		<-scanned
-		exited <- cmd.Wait()
+		_ = cmd.Wait()
+		close(s.exited)
 	}()
 	select {
 	case a := <-addr:
 		s.URL = "http://" + a
+		return s, nil
 	case <-time.After(30 * time.Second):
-		t.Fatalf("the server did not log its address within 30s; log:\n%s", s.logs.String())
-	case <-scanned:
-		t.Fatalf("the server exited at start; log:\n%s", s.logs.String())
+		s.stop()
+		return nil, fmt.Errorf("the server did not log its address within 30s; log:\n%s", s.logs.String())
+	case <-s.exited:
+		return nil, fmt.Errorf("the server exited at start; log:\n%s", s.logs.String())
 	}
+}
+
+// stop interrupts the server (SIGINT, its graceful shutdown) and waits for
+// it to exit, killing it after 20 s.
+func (s *server) stop() {
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.exited:
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+// tail is the end of the server's log, without the readiness polls.
+func (s *server) tail(lines int) string {
+	var keep []string
+	for _, l := range strings.Split(strings.TrimRight(s.logs.String(), "\n"), "\n") {
+		if !strings.Contains(l, "path=/readyz") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep[max(0, len(keep)-lines):], "\n")
+}
+
+// startServer starts a server of the test's own with extra environment
+// settings and waits until it is ready (its start-up models loaded). It is
+// stopped when the test ends; its log is printed if the test failed.
+func startServer(t *testing.T, extra ...string) *server {
+	t.Helper()
+	s, err := launchServer(extra...)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			t.Logf("server log (end):\n%s", s.tail(200))
+		}
+	})
+	waitReady(t, s.URL)
+	return s
+}
+
+// sharedServer is the server with the default configuration (the tiny
+// LLM, pocketsphinx, flite), started on first use and shared by the tests
+// that need nothing else; it stops when the suite ends. A failing test
+// prints the end of its log.
+func sharedServer(t *testing.T) *server {
+	t.Helper()
+	suite.sharedOnce.Do(func() {
+		suite.shared, suite.sharedErr = launchServer()
+	})
+	require.NoError(t, suite.sharedErr)
+	s := suite.shared
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log (end):\n%s", s.tail(200))
+		}
+	})
 	waitReady(t, s.URL)
 	return s
 }

@@ -24,11 +24,12 @@ func TestDeltasStableRule(t *testing.T) {
 	for _, h := range []string{"the", "the cat", "the cat sat", "the cap sat on", "the cap sat on the", "the cap sat on the mat"} {
 		out = append(out, d.Hypothesis(h))
 	}
-	// "cat" was sent before the recognizer revised it to "cap": nothing
-	// more is sent for the utterance, the final carries the truth.
-	assert.Equal(t, []string{"", "the", " cat", "", "", ""}, out)
-	assert.Equal(t, "the cat", d.Sent())
-	assert.Equal(t, "", d.Final("the cap sat on the mat"))
+	// "cat" was sent before the recognizer revised it to "cap": it cannot
+	// be taken back; later words carry on from the same position, and the
+	// final event carries the truth.
+	assert.Equal(t, []string{"", "the", " cat", "", " sat on", " the"}, out)
+	assert.Equal(t, "the cat sat on the", d.Sent())
+	assert.Equal(t, " mat", d.Final("the cap sat on the mat"))
 	assert.False(t, d.Consistent("the cap sat on the mat"))
 
 	var e audioapi.Deltas
@@ -53,10 +54,13 @@ func FuzzDeltas(f *testing.F) {
 	f.Fuzz(func(t *testing.T, h1, h2, final string) {
 		var d audioapi.Deltas
 		sent := d.Hypothesis(h1) + d.Hypothesis(h2) + d.Final(final)
-		// Append-only: the concatenation is what Sent reports, and a word
-		// prefix of the last hypothesis it agreed with.
+		// Append-only: the concatenation is what Sent reports, as many
+		// words as the longest of the final and the stable prefix.
 		if sent != d.Sent() {
 			t.Fatalf("deltas %q but Sent %q", sent, d.Sent())
+		}
+		if n := len(strings.Fields(sent)); n < len(strings.Fields(final)) {
+			t.Fatalf("%d words sent, final has %d", n, len(strings.Fields(final)))
 		}
 		if d.Consistent(final) && strings.Join(strings.Fields(final), " ") != sent {
 			t.Fatalf("consistent with %q but spelled %q", final, sent)

@@ -9,15 +9,16 @@ import "strings"
 //
 // The rule: a word is stable once two consecutive hypotheses agree on it
 // and on every word before it (the common word prefix of the last two
-// hypotheses). Hypothesis returns the stable words not yet sent; Final
-// returns what the final transcript adds to the text sent. Words are
-// compared whole (so "to" growing into "today" is a change, not an
-// extension) and joined by single spaces, so the concatenated deltas are
-// always a prefix of the hypothesis they came from, and equal the final
-// transcript (whitespace normalized) unless the recognizer revised a word
-// after it was sent. In that case no further deltas are sent for the
-// utterance, and the final event, which always carries the whole
-// transcript, is the authoritative text.
+// hypotheses); Hypothesis returns the stable words beyond the number of
+// words already sent, and Final the final transcript's words beyond it.
+// Words are compared whole (so "to" growing into "today" is a change, not
+// an extension) and joined by single spaces. While the recognizer does not
+// revise a word after it was sent, the concatenated deltas are a prefix of
+// the current hypothesis and, after Final, equal the final transcript
+// (whitespace normalized). When it does revise one, the text already sent
+// cannot be taken back: later deltas carry on from the same word position
+// (so live captions keep flowing), and the final event, which always
+// carries the whole transcript, is the authoritative text.
 //
 // The zero value is ready for one utterance. Set Space to prefix the first
 // delta with a space (the utterance continues earlier text). A Deltas is
@@ -39,9 +40,8 @@ func (d *Deltas) Hypothesis(h string) string {
 	return d.extend(stable)
 }
 
-// Final returns the text to append so that the deltas spell the final
-// transcript t, or "" when they already do or when t revised words already
-// sent.
+// Final returns the text to append for the final transcript t: its words
+// beyond those already sent.
 func (d *Deltas) Final(t string) string {
 	d.last = nil
 	return d.extend(strings.Fields(t))
@@ -51,14 +51,14 @@ func (d *Deltas) Final(t string) string {
 func (d *Deltas) Sent() string { return strings.Join(d.sent, " ") }
 
 // Consistent reports whether the text sent so far is a word prefix of t,
-// i.e. whether the deltas can still spell t.
+// that is whether the deltas spell t once Final(t) is sent.
 func (d *Deltas) Consistent(t string) bool {
 	w := strings.Fields(t)
 	return len(w) >= len(d.sent) && commonPrefix(d.sent, w) == len(d.sent)
 }
 
 func (d *Deltas) extend(words []string) string {
-	if len(words) <= len(d.sent) || commonPrefix(d.sent, words) < len(d.sent) {
+	if len(words) <= len(d.sent) {
 		return ""
 	}
 	var b strings.Builder

@@ -56,7 +56,9 @@ type Config struct {
 	// WriteTimeout bounds each event written; a client that does not take
 	// it in time is disconnected. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
-	// Logger receives connection-level failures. Nil means slog.Default().
+	// Logger receives failures the client is told about only through an
+	// error event (a recognition task that could not start). Nil means
+	// slog.Default().
 	Logger *slog.Logger
 }
 
@@ -173,6 +175,9 @@ func (d *driver) run() error {
 		return err
 	}
 	for {
+		if d.ctx.Err() != nil { // shutdown wins over pending input
+			return d.goingAway()
+		}
 		select {
 		case msg := <-d.incoming:
 			if msg.err != nil || msg.tooBig {
@@ -186,10 +191,15 @@ func (d *driver) run() error {
 				return err
 			}
 		case <-d.ctx.Done():
-			_ = d.ws.Close(websocket.StatusGoingAway, "server shutting down")
-			return context.Cause(d.ctx)
+			return d.goingAway()
 		}
 	}
+}
+
+// goingAway closes the connection at server shutdown.
+func (d *driver) goingAway() error {
+	_ = d.ws.Close(websocket.StatusGoingAway, "server shutting down")
+	return context.Cause(d.ctx)
 }
 
 // closed ends the connection after reading stopped: an oversized
@@ -255,6 +265,7 @@ func (d *driver) act(a Action, eventID string) (Output, bool) {
 		d.opts = a.Options
 	case BeginItem:
 		if err := d.begin(a); err != nil {
+			d.cfg.Logger.Info("realtime: recognition could not start", "err", err)
 			o := d.m.Error(err, eventID)
 			f := d.m.Failed(err, []string{a.ItemID})
 			return Output{Events: append(o.Events, f.Events...)}, true
@@ -391,7 +402,9 @@ func (d *driver) write(ev ServerEvent) error {
 	if err != nil {
 		return fmt.Errorf("realtime: encode %s: %w", TypeOf(ev), err)
 	}
-	ctx, cancel := context.WithTimeout(d.ctx, d.cfg.WriteTimeout)
+	// Not derived from d.ctx: the library drops the connection when a
+	// write's context ends, and shutdown must still send its close frame.
+	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.WriteTimeout)
 	defer cancel()
 	if err := d.ws.Write(ctx, websocket.MessageText, data); err != nil {
 		return fmt.Errorf("realtime: write %s: %w", TypeOf(ev), err)
@@ -401,11 +414,14 @@ func (d *driver) write(ev ServerEvent) error {
 
 // read delivers client messages to the loop, bounded by ReadLimit. After
 // an oversized message it drains the rest of it, so the close handshake
-// that follows can complete.
+// that follows can complete. It reads without a deadline: cancelling a
+// read's context makes the library drop the connection, which would beat
+// the loop's "going away" close frame at shutdown; Serve's final CloseNow
+// ends the read instead.
 func (d *driver) read() {
 	defer d.wg.Done()
 	for {
-		typ, r, err := d.ws.Reader(d.ctx)
+		typ, r, err := d.ws.Reader(context.Background())
 		if err != nil {
 			d.deliver(message{err: err})
 			return

@@ -94,9 +94,6 @@ export function askForKey(reason) {
   });
 }
 
-/** Forgets the stored API key. */
-export function forgetKey() { storeKey(""); }
-
 /**
  * fetch against the page's own origin with the stored API key. A 401 asks
  * for a key and retries (at most twice); other statuses are returned as
@@ -104,16 +101,17 @@ export function forgetKey() { storeKey(""); }
  */
 export async function api(path, init = {}) {
   const url = new URL(path, location.origin);
+  const { json, ...rest } = init;
   for (let attempt = 0; ; attempt++) {
-    const headers = new Headers(init.headers || {});
+    const headers = new Headers(rest.headers || {});
     const key = apiKey();
     if (key) headers.set("Authorization", `Bearer ${key}`);
-    let body = init.body;
-    if (init.json !== undefined) {
+    let body = rest.body;
+    if (json !== undefined) {
       headers.set("Content-Type", "application/json");
-      body = JSON.stringify(init.json);
+      body = JSON.stringify(json);
     }
-    const resp = await fetch(url, { ...init, headers, body });
+    const resp = await fetch(url, { ...rest, headers, body });
     if (resp.status !== 401 || attempt >= 2) return resp;
     const err = await errorFrom(resp);
     const k = await askForKey(key ? `The stored key was refused: ${err.message}` : `The server asks for an API key: ${err.message}`);
@@ -141,39 +139,61 @@ export const EMPTY_SLOT = {
   tts: "No speech synthesis model is loaded, so there is nothing to speak with. Install flite (make deps) and restart the server, or load one with POST /v1/models/load {\"model_type\": \"tts\"}.",
 };
 
+/** The longest event-stream line sseEvents accepts. */
+const MAX_SSE_LINE = 8 << 20;
+
 /**
  * Reads a text/event-stream response body and yields {event, data, id}
- * for each event. Handles CRLF and LF, multi-line data and comments.
+ * for each event (the data field's lines joined with "\n"; id carries over
+ * to later events). Handles CR, LF and CRLF line ends split anywhere
+ * between reads, multi-line data and comments; a line longer than 8 MiB
+ * fails the stream.
  */
 export async function* sseEvents(resp) {
   const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
   let ev = { event: "message", data: [], id: null };
+  // field handles one line; it returns the event to dispatch, if any.
+  const field = (line) => {
+    if (line === "") {
+      const out = ev.data.length ? { event: ev.event, data: ev.data.join("\n"), id: ev.id } : null;
+      ev = { event: "message", data: [], id: ev.id };
+      return out;
+    }
+    if (line.startsWith(":")) return null;
+    const colon = line.indexOf(":");
+    const name = colon < 0 ? line : line.slice(0, colon);
+    let val = colon < 0 ? "" : line.slice(colon + 1);
+    if (val.startsWith(" ")) val = val.slice(1);
+    if (name === "data") ev.data.push(val);
+    else if (name === "event") ev.event = val;
+    else if (name === "id") ev.id = val;
+    return null;
+  };
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
       buf += value;
-      let nl;
-      while ((nl = buf.search(/\r\n|\r|\n/)) >= 0) {
+      for (;;) {
+        const nl = buf.search(/[\r\n]/);
+        if (nl < 0) break;
+        // A CR at the end of what has arrived may be the first half of a
+        // CRLF split across reads: wait for the next read to decide.
+        if (buf[nl] === "\r" && nl === buf.length - 1) break;
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + (buf[nl] === "\r" && buf[nl + 1] === "\n" ? 2 : 1));
-        if (line === "") {
-          if (ev.data.length) yield { event: ev.event, data: ev.data.join("\n"), id: ev.id };
-          ev = { event: "message", data: [], id: ev.id };
-          continue;
-        }
-        if (line.startsWith(":")) continue;
-        const colon = line.indexOf(":");
-        const field = colon < 0 ? line : line.slice(0, colon);
-        let val = colon < 0 ? "" : line.slice(colon + 1);
-        if (val.startsWith(" ")) val = val.slice(1);
-        if (field === "data") ev.data.push(val);
-        else if (field === "event") ev.event = val;
-        else if (field === "id") ev.id = val;
+        const out = field(line);
+        if (out) yield out;
       }
+      if (buf.length > MAX_SSE_LINE) throw new Error(`event stream line longer than ${MAX_SSE_LINE} characters`);
     }
-    if (ev.data.length) yield { event: ev.event, data: ev.data.join("\n"), id: ev.id };
+    // The stream ended. A CR held back above ends its line; an event
+    // without its closing blank line is dropped, as the SSE spec says.
+    if (buf.endsWith("\r")) {
+      const out = field(buf.slice(0, -1));
+      if (out) yield out;
+    }
   } finally {
     reader.releaseLock();
   }
@@ -373,7 +393,7 @@ export class Player {
     this.sources = new Set();
     this.segments = []; // {start, dur, tag}: what was scheduled, in context time
     this.next = 0;
-    this.stats = { chunks: 0, samples: 0, firstAt: null, underruns: 0 };
+    this.stats = { chunks: 0, samples: 0, firstAt: null };
     this.onIdle = null;
   }
 
@@ -398,10 +418,7 @@ export class Player {
     src.connect(this.gain);
     const now = this.ctx.currentTime;
     const lead = 0.03; // room for the main thread to hand the buffer over
-    if (this.next < now + lead) {
-      if (this.stats.chunks > 0 && this.sources.size > 0) this.stats.underruns++;
-      this.next = now + lead;
-    }
+    if (this.next < now + lead) this.next = now + lead;
     src.start(this.next);
     this.segments.push({ start: this.next, dur: buf.duration, tag });
     this.next += buf.duration;
@@ -455,7 +472,7 @@ export class Player {
   reset() {
     this.stop();
     this.segments = [];
-    this.stats = { chunks: 0, samples: 0, firstAt: null, underruns: 0 };
+    this.stats = { chunks: 0, samples: 0, firstAt: null };
   }
 
   async close() {

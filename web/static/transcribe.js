@@ -26,7 +26,8 @@ window.demoStats = { transcribe: stats };
 
 let mic = null, ws = null, clock = null, pending = [], running = false;
 let items = new Map(); // item_id → {text, endAt, done}
-let current = null;    // the item being spoken now
+let current = null;    // the item being spoken now (until its final text)
+let speaking = false;  // between speech_started and speech_stopped
 let silenceMs = SILENCE_MS; // as the server confirmed it in session.updated
 let settled = null;    // resolves when no item is open (used by Stop)
 
@@ -50,6 +51,7 @@ async function start() {
   pending = [];
   items = new Map();
   current = null;
+  speaking = false;
   mic = new Mic({
     // Raw audio suits recognition best; the server does its own VAD.
     constraints: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
@@ -148,6 +150,7 @@ function handle(ev) {
     }
     case "input_audio_buffer.speech_started":
       current = ev.item_id;
+      speaking = true;
       item(ev.item_id);
       partial.dataset.state = "speaking";
       break;
@@ -155,6 +158,7 @@ function handle(ev) {
       // audio_end_ms marks the end of the turn, after the silence that
       // ended it (as OpenAI defines it); the speech itself ended
       // silence_duration_ms earlier.
+      speaking = false;
       const it = item(ev.item_id);
       it.turnEndAt = clock.at(ev.audio_end_ms);
       it.endAt = clock.at(Math.max(0, ev.audio_end_ms - silenceMs));
@@ -225,7 +229,7 @@ async function stop(graceful = true) {
   showLevel(meter, 0);
   if (graceful && sock && sock.readyState === WebSocket.OPEN) {
     // End a line still being spoken and wait (briefly) for the last text.
-    if (current) sock.send(JSON.stringify({ type: "input_audio_buffer.commit" }));
+    if (speaking) sock.send(JSON.stringify({ type: "input_audio_buffer.commit" }));
     if ([...items.values()].some((it) => !it.done)) {
       status_("Finishing the last line…");
       await Promise.race([

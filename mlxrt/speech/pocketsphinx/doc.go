@@ -15,9 +15,11 @@
 // Streams take 16 kHz mono audio. Each holds a decoder from a fixed pool
 // (Options.Decoders); Accept runs one chunk and returns the current
 // hypothesis; EndUtterance runs the decoder's second pass and returns the
-// text, its duration, one segment with a confidence, and word timings
-// relative to the start of the utterance. A stream starts from the model's
-// cepstral mean and adapts it as audio arrives, so one stream never
+// text, its duration, segments with a confidence, and word timings relative
+// to the start of the utterance. Long utterances are decoded in parts cut
+// at pauses (Options.SplitAfter), so that no single step on the pinned
+// thread grows with the length of the audio. A stream starts from the
+// model's cepstral mean and adapts it as audio arrives, so one stream never
 // inherits another's channel statistics.
 //
 // Threading: Load and New read the model files and create the decoders on

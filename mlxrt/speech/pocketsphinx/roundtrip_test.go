@@ -5,6 +5,7 @@ package pocketsphinx_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ominix/ominix-api/mlxrt/speech/flite"
+	"github.com/ominix/ominix-api/mlxrt/speech/pocketsphinx"
 	"github.com/ominix/ominix-api/mlxrt/speech/speechtest"
 	"github.com/ominix/ominix-api/pipeline"
 	"github.com/ominix/ominix-api/pipeline/dsp"
@@ -216,4 +218,52 @@ func TestWordTimingsAcrossPauses(t *testing.T) {
 		assert.InDelta(t, base.Words[i].End+shift, w.End, 0.15, "%q", w.Word)
 	}
 	checkTimings(t, moved.Transcript)
+}
+
+// TestLongUtteranceIsDecodedInParts feeds one utterance much longer than
+// SplitAfter: it is decoded in parts cut at pauses (or, without pauses, at
+// twice SplitAfter), and the transcript joins them.
+func TestLongUtteranceIsDecodedInParts(t *testing.T) {
+	th, _ := shared(t)
+	asr, err := pocketsphinx.New(context.Background(), pocketsphinx.DefaultPaths(), &pocketsphinx.Options{Decoders: 1, SplitAfter: 3 * time.Second})
+	require.NoError(t, err)
+	defer func() { _ = th.Do(context.Background(), asr.Close) }()
+	texts := sentences[:4]
+	for _, gap := range []float64{0.6, 0} {
+		var x []float32
+		for _, text := range texts {
+			x = append(x, speak16k(t, th, text, "rms", 1)...)
+			x = append(x, make([]float32, int(gap*16000))...)
+		}
+		res := recognize(t, th, asr, x, 200*time.Millisecond)
+		want := strings.Join(texts, " ")
+		wer := speechtest.WER(want, res.Text)
+		t.Logf("gap %.1fs: %d parts, WER %.2f: %q", gap, len(res.Segments), wer, res.Text)
+		assert.GreaterOrEqual(t, len(res.Segments), 2)
+		assert.LessOrEqual(t, wer, 0.2)
+		assert.InDelta(t, float64(len(x))/16000, res.Duration, 1e-6)
+		checkPartTimings(t, res.Transcript)
+	}
+}
+
+// checkPartTimings asserts that words and segments are in order and inside
+// the utterance.
+func checkPartTimings(t *testing.T, tr pipeline.Transcript) {
+	t.Helper()
+	prev := 0.0
+	for _, w := range tr.Words {
+		assert.GreaterOrEqual(t, w.Start, prev-1e-9, "%+v", w)
+		assert.LessOrEqual(t, w.End, tr.Duration+0.05, "%+v", w)
+		prev = w.End
+	}
+	prev = 0
+	var texts []string
+	for _, s := range tr.Segments {
+		assert.GreaterOrEqual(t, s.Start, prev-1e-9, "%+v", s)
+		assert.Greater(t, s.End, s.Start, "%+v", s)
+		assert.LessOrEqual(t, s.Logprob, 0.0)
+		prev = s.End
+		texts = append(texts, s.Text)
+	}
+	assert.Equal(t, tr.Text, strings.Join(texts, " "))
 }

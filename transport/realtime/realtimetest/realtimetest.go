@@ -1,7 +1,3 @@
-// Package realtimetest helps test the Realtime protocol: the OpenAPI
-// schema of every server event in each dialect, a raw WebSocket client that
-// records and waits for events with deadlines, and synthetic audio (tones
-// and silence) in the protocol's input encodings. Use it only from tests.
 package realtimetest
 
 import (
