@@ -2,7 +2,7 @@
 # Installs the Debian packages ominix-api's engines and tests use. Safe to
 # run again; does nothing when everything is present.
 set -euo pipefail
-pkgs=(pkg-config libpocketsphinx-dev pocketsphinx-en-us flite1-dev espeak-ng sox
+pkgs=(pkg-config libpocketsphinx-dev pocketsphinx-en-us pocketsphinx flite1-dev flite espeak-ng sox
       alsa-utils chromium libopus-dev libopusfile-dev libogg-dev libmp3lame-dev opus-tools libsox-fmt-mp3 flac)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -383,6 +384,7 @@ func (d *driver) endTask(t *task) {
 	t.ended = true
 	t.sub.Close()
 	d.cfg.Sessions.Remove(t.sess)
+	d.tasks = slices.DeleteFunc(d.tasks, func(x *task) bool { return x == t })
 }
 
 // stopTasks cancels every task still running: closing the last
