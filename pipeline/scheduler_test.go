@@ -357,3 +357,37 @@ func TestManySessionsConcurrently(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 0, h.sched.QueueDepth())
 }
+
+func TestTranscriptionClearKeepsCommittedItems(t *testing.T) {
+	asr := &pipelinetest.Transcriber{Words: []string{"one", "two", "three", "four"}}
+	h := newHarness(t, map[string]pipeline.Model{"asr": asr}, nil)
+	h.load(t, pipeline.ASRSlot, "asr")
+	// Hold the thread so that everything below is queued before any step.
+	hold := make(chan struct{})
+	go func() { _ = h.th.Do(context.Background(), func() error { <-hold; return nil }) }()
+	rec := pipelinetest.NewRecorder()
+	tr, err := h.sched.Transcribe(context.Background(), pipeline.TranscribeOptions{}, rec)
+	require.NoError(t, err)
+	loud := make([]float32, 1600)
+	for i := range loud {
+		loud[i] = 0.5
+	}
+	tr.Item("a")
+	require.NoError(t, tr.Push(loud))
+	tr.Commit()
+	tr.Item("b")
+	require.NoError(t, tr.Push(loud))
+	tr.Clear() // drops b's audio, keeps a's commit
+	require.NoError(t, tr.Push(loud))
+	tr.Commit()
+	tr.Close()
+	close(hold)
+	require.IsType(t, pipeline.Done{}, rec.Wait(wait))
+	var finals []string
+	for _, ev := range rec.Events() {
+		if d, ok := ev.(pipeline.TranscriptDone); ok {
+			finals = append(finals, d.ItemID+":"+d.Text)
+		}
+	}
+	assert.Equal(t, []string{"a:one", "b:two"}, finals)
+}

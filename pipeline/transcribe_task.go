@@ -118,12 +118,29 @@ func (t *Transcription) Commit() {
 	t.s.kick()
 }
 
-// Clear drops audio not yet recognized and the open utterance's progress.
+// Clear drops the audio pushed since the last Commit. Utterances already
+// committed still complete; when none is waiting, the open utterance's
+// progress in the recognizer is discarded too.
 func (t *Transcription) Clear() {
 	t.mu.Lock()
-	t.queue = nil
-	t.queued = 0
-	t.discard = true
+	last := -1
+	for i, it := range t.queue {
+		if it.commit || it.close {
+			last = i
+		}
+	}
+	kept := t.queue[:last+1]
+	for _, it := range t.queue[last+1:] {
+		if it.audio == nil {
+			kept = append(kept, it) // item ids still name the next utterance
+			continue
+		}
+		t.queued -= len(it.audio)
+	}
+	t.queue = kept
+	if last < 0 {
+		t.discard = true
+	}
 	t.mu.Unlock()
 	t.s.kick()
 }
