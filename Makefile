@@ -1,26 +1,42 @@
 # ominix-api — the Makefile is an index of what you can do.
 GO        ?= go
 BIN       := bin/ominix-api
-# Native engines are compiled in when their Debian libraries are present.
+# Native engines (pocketsphinx, flite, libopus, LAME) are compiled in when
+# their Debian libraries are present; see .ci/tags.sh.
 TAGS      := $(shell ./.ci/tags.sh)
+NPM_DIR   := transport/testdata/npm
 
-.PHONY: run build test bench lint deps
-run: deps build ## build and start the server on 127.0.0.1:8080
+.PHONY: run build test test-short bench lint deps npm fuzz
+run: deps build ## install what is missing, build, start on 127.0.0.1:8080
 	./$(BIN)
 
-build:
+build: ## build bin/ominix-api
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/ominix-api
 
-deps: ## install the Debian packages the engines use (asks for sudo when needed)
+deps: ## install the Debian packages the engines and tests use (sudo when needed)
 	./.ci/install-deps.sh
 
-test: ## every test, with the race detector
+npm: ## install the openai npm package the SDK tests drive (local folder, not global)
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error
+
+test: npm ## every test, with the race detector
 	$(GO) test -race -tags '$(TAGS)' ./... ./mlxrt/testdata
 
-bench: ## benchmarks; see README for what each reports
-	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem ./...
+test-short: ## the fast subset, no browser or long speech round trips
+	$(GO) test -short -race -tags '$(TAGS)' ./...
 
-lint:
+bench: ## benchmarks; README says what each reports
+	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 8x ./mlxrt/llm ./mlxrt/mx
+	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . ./pipeline/... ./transport/ ./mlxrt/speech/... ./mlxrt/audio ./pipeline/dsp
+
+fuzz: ## a minute of each parser fuzzer
+	$(GO) test -run '^$$' -fuzz FuzzParseHeader -fuzztime 60s ./mlxrt/safetensors
+	$(GO) test -tags '$(TAGS)' -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./mlxrt/audio
+	$(GO) test -run '^$$' -fuzz FuzzClientEvent -fuzztime 60s ./transport/realtime
+	$(GO) test -run '^$$' -fuzz FuzzDecodeChatRequest -fuzztime 60s ./transport/openai
+
+lint: ## gofmt, go vet, go mod tidy leaves no diff
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
 	$(GO) vet -tags '$(TAGS)' ./...
 	$(GO) mod tidy -diff
