@@ -17,11 +17,14 @@ func (s *Server) mountRealtime(r chi.Router) {
 }
 
 // realtime answers GET /v1/realtime: ?intent=transcription opens a
-// transcription session, ?model=… a session that becomes one with
-// session.update {"session": {"type": "transcription"}} (conversation
-// sessions are not served yet). Bad query parameters and an empty ASR slot
-// are answered with an HTTP error before the upgrade; everything after it
-// is the realtime package's protocol.
+// transcription session, ?model=… a conversation session (VAD,
+// recognition, the loaded LLM and synthesis as one stream), which
+// session.update {"session": {"type": "transcription"}} turns into a
+// transcription session while its conversation is empty. The model named
+// is reported back; the loaded LLM answers whatever it is. Bad query
+// parameters and an empty ASR slot are answered with an HTTP error before
+// the upgrade; everything after it is the realtime package's protocol
+// (an empty LLM or TTS slot fails each response with an error event).
 func (s *Server) realtime(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	intent, model := q.Get("intent"), q.Get("model")
@@ -52,8 +55,10 @@ func (s *Server) realtime(w http.ResponseWriter, r *http.Request) {
 	err = realtime.Serve(s.base, c, realtime.Config{
 		Machine: realtime.Options{
 			Intent: intent, Model: model, Beta: realtime.BetaRequested(r), TranscriptionModel: asr.ID,
+			Voices: s.voices(),
 		},
 		Transcriber:  s.deps.Scheduler,
+		Responder:    s.deps.Scheduler,
 		Sessions:     s.deps.Sessions,
 		WriteTimeout: s.opts.WriteTimeout,
 		Logger:       LoggerFrom(r.Context()),
@@ -72,4 +77,18 @@ func (s *Server) loadedModel(c pipeline.Category) (pipeline.ModelInfo, error) {
 	}
 	defer lease.Release()
 	return lease.Model().Info(), nil
+}
+
+// voices lists the voices of the loaded synthesizer (nil when the TTS slot
+// is empty: responses then fail when they start).
+func (s *Server) voices() []string {
+	lease, err := s.slots.Acquire(pipeline.TTSSlot)
+	if err != nil {
+		return nil
+	}
+	defer lease.Release()
+	if syn, ok := lease.Model().(pipeline.Synthesizer); ok {
+		return syn.Voices()
+	}
+	return nil
 }

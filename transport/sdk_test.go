@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,7 +170,8 @@ func TestSDKStopLogprobsReasoning(t *testing.T) {
 }
 
 func TestSDKErrors(t *testing.T) {
-	llm := &pipelinetest.LLM{StepDelay: 5 * time.Millisecond}
+	gate := make(chan struct{})
+	llm := &pipelinetest.LLM{Gate: gate}
 	e := newEnv(t, envOptions{llm: llm, sched: &pipeline.SchedulerOptions{MaxInFlight: 1, MaxBacklog: 1, MaxBatch: 1}})
 	client := sdkClient(e)
 
@@ -182,17 +184,22 @@ func TestSDKErrors(t *testing.T) {
 	assert.Equal(t, "temperature", apiErr.Param)
 	assert.Equal(t, "invalid_request_error", apiErr.Type)
 
-	// A burst: the excess is refused with 429 and Retry-After.
+	// A burst while the engine is held still: at most 2 fit (1 in flight,
+	// 1 waiting); the excess is refused with 429 and Retry-After.
 	var wg sync.WaitGroup
+	var answered atomic.Int32
 	errs := make(chan error, 12)
 	for range 12 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			_, err := client.Chat.Completions.New(context.Background(), userParams("a b c d e f g h i j"))
+			answered.Add(1)
 			errs <- err
 		}()
 	}
+	require.Eventually(t, func() bool { return answered.Load() >= 10 }, wait, time.Millisecond)
+	close(gate)
 	wg.Wait()
 	close(errs)
 	rejected := 0

@@ -116,17 +116,20 @@ var modes = []mode{{"exact", true}, {"default", false}}
 // it for bf16 models); the budget is twice the generator's measured spread
 // of transformers' own bf16-compute run.
 //
-// default, quantized: mx.QuantizedLinear rounds each activation block to
-// int8 and applies the group bias to the exact Σx, so its error per output
-// is Σ(w−bias)(x̂−x): about three times the Σw(x̂−x) the generator simulated
-// (act_int8_vs_ref), measured on these models' layers. The budget is three
-// times that spread; the bf16 KV cache adds well under it.
+// default, quantized: prefill chunks multiply bfloat16-rounded activations
+// with bfloat16-rounded dequantized weights (measured ≤ 0.22 on these
+// models, below spread.bf16_compute_vs_ref); decode rows round each
+// activation block of 4 or 8 elements to int8 and use the rounded values
+// in both the scale and the bias term, so the error is Σw(x̂−x), the
+// quantity the generator simulated with coarser blocks of 32
+// (act_int8_vs_ref; measured ≤ 0.29 through the decode path, feeding the
+// prompt one token at a time). The budget is that spread.
 func (gm *goldenModel) atol(m mode) float64 {
 	switch {
 	case m.exact || gm.g.Weights == "float32":
 		return gm.g.Tolerance.LogitsAtol
 	case gm.quantized():
-		return 3 * gm.g.Spread.ActInt8
+		return gm.g.Spread.ActInt8
 	}
 	return 2 * gm.g.Spread.BF16
 }

@@ -58,19 +58,20 @@ func (m *model) forward(ids []int, spans []span, all bool) *mx.Array {
 	}
 	h := m.w.embed.take(ids)
 	attn := make([]float32, len(ids)*c.NumHeads*c.HeadDim)
+	in := projInput(len(ids), spans)
 	for li := range m.w.layers {
 		l := &m.w.layers[li]
-		x := mx.RMSNorm(h, l.inNorm, m.eps)
+		x := in(mx.RMSNorm(h, l.inNorm, m.eps))
 		q, k, v := m.qkv(l, x, spans, positions)
 		for _, sp := range spans {
 			m.attend(li, l, q, k, v, sp, attn)
 		}
-		o := l.o.apply(mx.FromFloat32(attn, len(ids), len(attn)/len(ids)))
+		o := l.o.apply(in(mx.FromFloat32(attn, len(ids), len(attn)/len(ids))))
 		if l.postAttn != nil {
 			o = mx.RMSNorm(o, l.postAttn, m.eps)
 		}
 		h = mx.Add(h, o)
-		d := l.down.apply(m.mlp(l, mx.RMSNorm(h, l.postNorm, m.eps)))
+		d := l.down.apply(in(m.mlp(l, in(mx.RMSNorm(h, l.postNorm, m.eps)))))
 		if l.postMLP != nil {
 			d = mx.RMSNorm(d, l.postMLP, m.eps)
 		}
@@ -85,6 +86,25 @@ func (m *model) forward(ids []int, spans []span, all bool) *mx.Array {
 		}
 	}
 	return m.w.head.apply(mx.RMSNorm(h, m.w.norm, m.eps))
+}
+
+// bf16Rows is the chunk size from which a model with a bfloat16 KV cache
+// feeds its projections bfloat16 activations.
+const bf16Rows = 16
+
+// projInput returns the conversion a forward pass applies to the inputs of
+// its projections. With a bfloat16 KV cache (the default for bf16 and
+// quantized checkpoints: the model computes in bfloat16, as MLX runs them)
+// and at least bf16Rows rows (prefill), activations are rounded to
+// bfloat16 so that mx multiplies them with the bf16 GEMM (VDPBF16PS, twice
+// the float32 rate, float32 accumulation). Decode rows stay float32: the
+// matrix-vector products are memory-bound, so rounding would only cost
+// accuracy. With an F32 or F16 cache everything stays float32.
+func projInput(rows int, spans []span) func(*mx.Array) *mx.Array {
+	if rows < bf16Rows || len(spans) == 0 || spans[0].cache.k[0].DType() != mx.BF16 {
+		return func(x *mx.Array) *mx.Array { return x }
+	}
+	return func(x *mx.Array) *mx.Array { return mx.AsType(x, mx.BF16) }
 }
 
 // mlp returns silu(gate(x))·up(x), the input of down_proj.

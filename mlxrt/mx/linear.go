@@ -59,8 +59,14 @@ func (cpuBackend) Linear(x, w, bias *Array) *Array {
 	}
 	n, k := w.shape[0], w.shape[1]
 	kind := weightKind("Linear", w)
-	xs := activations("Linear", x, k)
 	m := leadingRows(x)
+	if m >= gemmMinRows && x.dt == BF16 && kind == kernel.WBF16 && kernel.HasBF16() && x.Dim(-1) == k {
+		out, o := newF32(outShape(x, n)...)
+		gemmBF16(o, u16s(x.data), m, n, k, u16s(w.data))
+		addBias("Linear", o, m, n, bias)
+		return out
+	}
+	xs := activations("Linear", x, k)
 	out, o := newF32(outShape(x, n)...)
 	if m >= gemmMinRows {
 		gemmLinear(kind, o, xs, m, n, k, w)
@@ -116,6 +122,27 @@ func gemmLinear(kind kernel.WKind, o, xs []float32, m, n, k int, w *Array) {
 			kernel.SgemmNT(m, r1-r0, k, xs, k, b, k, o[r0:], n)
 		}
 	})
+}
+
+// gemmBF16 computes o[m×n] = xa[m×k]·wᵀ for bfloat16 activations and
+// weights (VDPBF16PS, float32 accumulation), splitting n across threads.
+func gemmBF16(o []float32, xa []uint16, m, n, k int, w []uint16) {
+	parallelFor(n, gemmPanel, gemmPanel, func(lo, hi int) {
+		kernel.GemmBF16NT(m, hi-lo, k, xa, k, w[lo*k:hi*k], k, o[lo:], n)
+	})
+}
+
+// bf16Activations returns x as bfloat16 rows: its storage when x is BF16,
+// else a rounded copy (round to nearest even, in parallel).
+func bf16Activations(x *Array, xs []float32) []uint16 {
+	if x.dt == BF16 {
+		return u16s(x.data)
+	}
+	xa := make([]uint16, len(xs))
+	parallelFor(len(xs), 1<<14, 16, func(lo, hi int) {
+		kernel.RoundBF16(xa[lo:hi], xs[lo:hi])
+	})
+	return xa
 }
 
 func addBias(op string, o []float32, m, n int, bias *Array) {

@@ -3,6 +3,7 @@ package mx_test
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -65,5 +66,34 @@ func TestTake(t *testing.T) {
 			}
 		}
 		assert.Panics(t, func() { mx.Take(table, []int{10}) })
+	}
+}
+
+// bf16Kernels reports whether the backend multiplies bfloat16 activations
+// with VDPBF16PS (else BF16 inputs are widened and multiplied in float32,
+// which gives the same products).
+func bf16Kernels() bool { return strings.Contains(mx.ActiveBackend().Name(), "BF16") }
+
+// TestLinearBF16Activations: BF16 x with BF16 weights is the product of the
+// values they hold, accumulated in float32, for decode and prefill row
+// counts alike.
+func TestLinearBF16Activations(t *testing.T) {
+	t.Logf("bf16 kernels: %v", bf16Kernels())
+	for _, m := range []int{1, 5, 16, 17, 40, 70} {
+		for _, nk := range [][2]int{{7, 33}, {64, 128}, {130, 96}, {67, 520}} {
+			n, k := nk[0], nk[1]
+			t.Run(fmt.Sprintf("m%d/n%d/k%d", m, n, k), func(t *testing.T) {
+				w, wv := toDType(t, mx.BF16, randF32(1, n*k), n, k)
+				x, xv := toDType(t, mx.BF16, randF32(2, m*k), m, k)
+				bv := randF32(3, n)
+				got := mx.Linear(x, w, mx.FromFloat32(bv))
+				require.Equal(t, []int{m, n}, got.Shape())
+				want := refLinear(xv, wv, m, n, k)
+				for i := range want {
+					want[i] += float64(bv[i%n])
+				}
+				assert.Less(t, maxErr(got.Float32s(), want), linTol(k))
+			})
+		}
 	}
 }

@@ -174,9 +174,7 @@ func (cpuBackend) SwiGLU(gate, up *Array) *Array {
 	g, u := floatRows("SwiGLU", gate), floatRows("SwiGLU", up)
 	out, o := newF32(gate.shape...)
 	parallelFor(len(o), 4096, 16, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			o[i] = silu(g[i]) * u[i]
-		}
+		kernel.SwiGLU(o[lo:hi], g[lo:hi], u[lo:hi])
 	})
 	return out
 }

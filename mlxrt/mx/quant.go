@@ -81,12 +81,32 @@ func (q *QuantizedWeight) params() *kernel.QParams {
 func (cpuBackend) QuantizedLinear(x *Array, qw *QuantizedWeight, bias *Array) *Array {
 	p := qw.params()
 	n, k := qw.OutFeatures(), p.K
-	xs := activations("QuantizedLinear", x, k)
 	m := leadingRows(x)
+	if m >= gemmMinRows && kernel.HasBF16() && x.NDim() > 0 && x.Dim(-1) == k && (x.dt == BF16 || x.dt == F32) {
+		// Prefill: dequantize panels of weight rows to bfloat16 (each once
+		// per call) and multiply with the bfloat16-rounded activations.
+		var xs []float32
+		if x.dt == F32 {
+			xs = f32s(x.data)
+		}
+		xa := bf16Activations(x, xs)
+		out, o := newF32(outShape(x, n)...)
+		parallelFor(n, gemmPanel, gemmPanel, func(lo, hi int) {
+			panel := make([]uint16, gemmPanel*k)
+			for r0 := lo; r0 < hi; r0 += gemmPanel {
+				r1 := min(r0+gemmPanel, hi)
+				kernel.DequantRowsBF16(p, r0, r1, panel)
+				kernel.GemmBF16NT(m, r1-r0, k, xa, k, panel[:(r1-r0)*k], k, o[r0:], n)
+			}
+		})
+		addBias("QuantizedLinear", o, m, n, bias)
+		return out
+	}
+	xs := activations("QuantizedLinear", x, k)
 	out, o := newF32(outShape(x, n)...)
 	if m >= gemmMinRows {
-		// Prefill: dequantize panels of weight rows to f32 (each once per
-		// call) and run the GEMM; activations stay exact float32.
+		// Prefill without AVX512_BF16: dequantize panels of weight rows to
+		// f32 (each once per call) and run the f32 GEMM.
 		parallelFor(n, gemmPanel, gemmPanel, func(lo, hi int) {
 			panel := make([]float32, gemmPanel*k)
 			for r0 := lo; r0 < hi; r0 += gemmPanel {

@@ -104,10 +104,33 @@ func TestNewQuantizedWeightChecksShapes(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// quantBound is the worst-case error of QuantizedLinear against the exact
-// product with the dequantized weight: each activation block of 32/bits
-// elements is rounded to int8 with step max|x_blk|/127, so each element errs
-// by at most half of that, times |w|; plus float32 rounding.
+// roundActivations returns x rounded the way QuantizedLinear rounds decode
+// activations: per block of 32/bits elements (one packed weight word) to
+// int8 with scale max|x_blk|/127, round half to even, as float64 values
+// XS·q.
+func roundActivations(x []float32, bits int) []float64 {
+	epw := 32 / bits
+	out := make([]float64, len(x))
+	for b0 := 0; b0+epw <= len(x); b0 += epw {
+		var m float32
+		for _, v := range x[b0 : b0+epw] {
+			m = max(m, float32(math.Abs(float64(v))))
+		}
+		if m == 0 {
+			continue
+		}
+		s, inv := m/127, 127/m
+		for j, v := range x[b0 : b0+epw] {
+			out[b0+j] = float64(s) * math.RoundToEven(float64(v*inv))
+		}
+	}
+	return out
+}
+
+// quantBound is the documented worst case of QuantizedLinear's decode path
+// against the exact product with the dequantized weight: each element of
+// x is rounded by at most max|x_blk|/254 for its block of 32/bits elements,
+// times |w|; plus float32 rounding.
 func quantBound(x []float32, w []float32, k, bits int) float64 {
 	epw := 32 / bits
 	var b float64
@@ -123,10 +146,15 @@ func quantBound(x []float32, w []float32, k, bits int) float64 {
 	return b*1.0001 + linTol(k)
 }
 
+// TestQuantizedLinearWithinActivationQuantizationBound checks the decode
+// path (fewer than 16 rows) two ways: within the documented bound, and —
+// tighter — equal to the exact product of the dequantized weight with the
+// rounded activations x̂ up to float32 rounding (both the scale and the bias
+// term of each group use x̂, so the only error is Σw(x̂−x)).
 func TestQuantizedLinearWithinActivationQuantizationBound(t *testing.T) {
 	for _, bits := range []int{4, 8} {
 		for _, gs := range []int{32, 64, 128} {
-			for _, m := range []int{1, 3, 4, 9, 15, 20, 33} {
+			for _, m := range []int{1, 3, 4, 9, 15} {
 				for _, k := range []int{128, 384, 416} {
 					if k%gs != 0 {
 						continue
@@ -141,11 +169,61 @@ func TestQuantizedLinearWithinActivationQuantizationBound(t *testing.T) {
 						bv := randF32(7, n)
 						got := mx.QuantizedLinear(mx.FromFloat32(xv, m, k), qw, mx.FromFloat32(bv)).Float32s()
 						want := refLinear(f64(xv), f64(deq), m, n, k)
+						var xh []float64
+						for i := 0; i < m; i++ {
+							xh = append(xh, roundActivations(xv[i*k:(i+1)*k], bits)...)
+						}
+						wantHat := refLinear(xh, f64(deq), m, n, k)
 						for i := 0; i < m; i++ {
 							for j := 0; j < n; j++ {
+								g := float64(got[i*n+j]) - float64(bv[j])
 								bound := quantBound(xv[i*k:(i+1)*k], deq[j*k:(j+1)*k], k, bits)
-								e := math.Abs(float64(got[i*n+j]) - want[i*n+j] - float64(bv[j]))
-								require.LessOrEqual(t, e, bound, "row %d col %d", i, j)
+								require.LessOrEqual(t, math.Abs(g-want[i*n+j]), bound, "row %d col %d", i, j)
+								require.InDelta(t, wantHat[i*n+j], g, 40*linTol(k), "row %d col %d: not the product with x̂", i, j)
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestQuantizedLinearPrefill checks the prefill path (16 rows or more):
+// with the bfloat16 kernels it is the product of the bfloat16-rounded
+// dequantized weights and activations accumulated in float32; without them
+// the exact float32 product.
+func TestQuantizedLinearPrefill(t *testing.T) {
+	lowp := bf16Kernels()
+	round := func(v []float32) []float64 {
+		if !lowp {
+			return f64(v)
+		}
+		held := mx.AsType(mx.FromFloat32(v), mx.BF16).Float32s()
+		return f64(held)
+	}
+	for _, bits := range []int{4, 8} {
+		for _, gs := range []int{32, 64, 128} {
+			for _, m := range []int{16, 20, 33} {
+				for _, k := range []int{128, 384, 416} {
+					if k%gs != 0 {
+						continue
+					}
+					t.Run(fmt.Sprintf("b%d/g%d/m%d/k%d", bits, gs, m, k), func(t *testing.T) {
+						n := 70
+						qw, err := mx.Quantize(mx.AsType(mx.FromFloat32(randF32(5, n*k), n, k), mx.BF16), gs, bits)
+						require.NoError(t, err)
+						deq := mx.Dequantize(qw).Float32s()
+						xv := randF32(6, m*k)
+						xv[0] = 40
+						bv := randF32(7, n)
+						for _, x := range []*mx.Array{mx.FromFloat32(xv, m, k), mx.AsType(mx.FromFloat32(xv, m, k), mx.BF16)} {
+							want := refLinear(round(x.Float32s()), round(deq), m, n, k)
+							got := mx.QuantizedLinear(x, qw, mx.FromFloat32(bv)).Float32s()
+							for i := 0; i < m; i++ {
+								for j := 0; j < n; j++ {
+									require.InDelta(t, want[i*n+j]+float64(bv[j]), got[i*n+j], 40*linTol(k), "%v row %d col %d", x.DType(), i, j)
+								}
 							}
 						}
 					})

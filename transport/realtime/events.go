@@ -154,21 +154,67 @@ type SessionGA struct {
 }
 
 // RealtimeSessionGA is the GA conversation session object
-// (RealtimeSessionCreateResponseGA) as far as this server fills it: a
-// connection opened with ?model= starts as one until the client turns it
-// into a transcription session.
+// (RealtimeSessionCreateResponseGA): a connection opened with ?model=
+// starts as one (and may become a transcription session while its
+// conversation is empty).
 type RealtimeSessionGA struct {
-	Type      string  `json:"type"`
-	ID        string  `json:"id"`
-	Object    string  `json:"object"`
-	ExpiresAt int64   `json:"expires_at"`
-	Model     string  `json:"model,omitempty"`
-	Audio     AudioGA `json:"audio"`
+	Type             string       `json:"type"`
+	ID               string       `json:"id"`
+	Object           string       `json:"object"`
+	ExpiresAt        int64        `json:"expires_at"`
+	Model            string       `json:"model,omitempty"`
+	OutputModalities []string     `json:"output_modalities"`
+	Instructions     string       `json:"instructions"`
+	Audio            AudioGA      `json:"audio"`
+	MaxOutputTokens  any          `json:"max_output_tokens"`
+	Tools            []ToolObject `json:"tools"`
+	ToolChoice       any          `json:"tool_choice"`
+	Include          []string     `json:"include,omitempty"`
 }
 
-// AudioGA is the session's "audio" member.
+// RealtimeSessionBeta is the beta conversation session object
+// (RealtimeSession). Nullable members are null when off.
+type RealtimeSessionBeta struct {
+	ID                       string           `json:"id"`
+	Object                   string           `json:"object"`
+	ExpiresAt                int64            `json:"expires_at"`
+	Model                    string           `json:"model,omitempty"`
+	Modalities               []string         `json:"modalities"`
+	Instructions             string           `json:"instructions"`
+	Voice                    string           `json:"voice"`
+	InputAudioFormat         string           `json:"input_audio_format"`
+	OutputAudioFormat        string           `json:"output_audio_format"`
+	InputAudioTranscription  *Transcription   `json:"input_audio_transcription"`
+	TurnDetection            *TurnDetectionGA `json:"turn_detection"`
+	InputAudioNoiseReduction *NoiseReduction  `json:"input_audio_noise_reduction,omitempty"`
+	Speed                    float64          `json:"speed"`
+	Temperature              *float64         `json:"temperature,omitempty"`
+	MaxResponseOutputTokens  any              `json:"max_response_output_tokens"`
+	Tools                    []ToolObject     `json:"tools"`
+	ToolChoice               string           `json:"tool_choice"`
+	Include                  []string         `json:"include,omitempty"`
+}
+
+// ToolObject is a function tool as sessions report it.
+type ToolObject struct {
+	Type        string `json:"type"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Parameters  any    `json:"parameters,omitempty"`
+}
+
+// AudioGA is the session's "audio" member; Output is set for
+// conversation sessions.
 type AudioGA struct {
-	Input AudioInputGA `json:"input"`
+	Input  AudioInputGA   `json:"input"`
+	Output *AudioOutputGA `json:"output,omitempty"`
+}
+
+// AudioOutputGA is "audio.output" of a conversation session.
+type AudioOutputGA struct {
+	Format FormatGA `json:"format"`
+	Voice  string   `json:"voice"`
+	Speed  float64  `json:"speed"`
 }
 
 // AudioInputGA is "audio.input". TurnDetection is always present: null
@@ -200,11 +246,15 @@ type NoiseReduction struct {
 }
 
 // TurnDetectionGA is server_vad's configuration as the session reports it.
+// CreateResponse and InterruptResponse are set for conversation sessions
+// only.
 type TurnDetectionGA struct {
 	Type              string  `json:"type"`
 	Threshold         float64 `json:"threshold"`
 	PrefixPaddingMs   int     `json:"prefix_padding_ms"`
 	SilenceDurationMs int     `json:"silence_duration_ms"`
+	CreateResponse    *bool   `json:"create_response,omitempty"`
+	InterruptResponse *bool   `json:"interrupt_response,omitempty"`
 }
 
 // SessionBeta is the beta transcription session object
@@ -256,27 +306,21 @@ type ClearedEvent struct {
 }
 
 // ItemEvent is conversation.item.created (beta) or conversation.item.added
-// and conversation.item.done (GA).
+// and conversation.item.done (GA). Item is a *MessageItem, a
+// *FunctionCallItem or a *FunctionCallOutputItem.
 type ItemEvent struct {
 	Header
 	PreviousItemID *string `json:"previous_item_id"`
-	Item           Item    `json:"item"`
+	Item           any     `json:"item"`
 }
 
-// Item is a conversation item: here always a user message holding the
-// committed input audio (the audio itself is not echoed).
-type Item struct {
-	ID      string        `json:"id"`
-	Object  string        `json:"object"`
-	Type    string        `json:"type"`
-	Status  string        `json:"status"`
-	Role    string        `json:"role"`
-	Content []ItemContent `json:"content"`
-}
-
-// ItemContent is one content part of an item.
+// ItemContent is one content part of a message item: input_text and
+// output_text carry Text, input_audio and output_audio carry Transcript
+// (the audio itself is never echoed). A user audio part has no transcript
+// until recognition completes.
 type ItemContent struct {
 	Type       string  `json:"type"`
+	Text       *string `json:"text,omitempty"`
 	Transcript *string `json:"transcript,omitempty"`
 }
 

@@ -93,6 +93,7 @@ func (s turnSink) TurnStarted(ev audioapi.TurnEvent) {
 	it := s.m.beginItem(s.out)
 	s.m.emit(s.out, &SpeechStartedEvent{Header: Header{Type: EventInputAudioBufferSpeechStarted},
 		AudioStartMs: s.m.in.clock(ev.Ms), ItemID: it.id})
+	s.m.bargeIn(s.out)
 }
 
 func (s turnSink) TurnAudio(samples []float32) {

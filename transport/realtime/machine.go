@@ -62,6 +62,13 @@ type Options struct {
 	Now func() time.Time
 	// SessionLifetime is reported through expires_at. Zero means 30 minutes.
 	SessionLifetime time.Duration
+	// Voices are the voices the synthesizer accepts; session.update and
+	// response.create naming another fail with invalid_value. Empty
+	// accepts any voice (an unknown one then fails the response).
+	Voices []string
+	// MaxItems bounds a conversation's items; adding one more deletes the
+	// oldest (conversation.item.deleted). Zero means 512.
+	MaxItems int
 }
 
 func (o Options) withDefaults() Options {
@@ -82,6 +89,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SessionLifetime <= 0 {
 		o.SessionLifetime = 30 * time.Minute
+	}
+	if o.MaxItems <= 0 {
+		o.MaxItems = 512
 	}
 	return o
 }
@@ -146,10 +156,11 @@ type item struct {
 // tested without a socket; Serve drives it over a WebSocket. A Machine is
 // not safe for concurrent use: one goroutine feeds it.
 //
-// Transcription sessions are served in full. Conversation sessions
-// (session.type "realtime": responses, audio out) are where this type
-// grows next: their client events already parse (ClientEvent.Raw) and are
-// answered, for now, with an unsupported_session_type error.
+// Transcription sessions recognize each committed turn. Conversation
+// sessions (session.type "realtime") also keep the conversation's items
+// and run responses: the Machine asks for the LLM and synthesis tasks
+// with StartResponse, SpeakText, EndSpeech and StopResponse actions and
+// turns their events (ResponseEvent) into response events.
 type Machine struct {
 	opts    Options
 	dialect Dialect
@@ -169,6 +180,13 @@ type Machine struct {
 	// lastOpts are the recognizer options last sent in a Configure.
 	lastOpts   pipeline.TranscribeOptions
 	configured bool
+
+	// Conversation sessions.
+	cc          convConfig
+	conv        conversation
+	convID      string
+	active      *response
+	autoPending bool // a turn was committed while a response ran
 }
 
 // NewMachine returns the state of a new connection. Call Start first.
@@ -183,7 +201,9 @@ func NewMachine(opts Options) *Machine {
 		trans:   Transcription{Model: o.TranscriptionModel},
 		turn: &TurnDetectionGA{Type: TurnServerVAD, Threshold: defaultVADThreshold,
 			PrefixPaddingMs: defaultVADPrefixPaddingMs, SilenceDurationMs: defaultVADSilenceMs},
-		items: map[string]*item{},
+		items:  map[string]*item{},
+		cc:     defaultConvConfig(),
+		convID: o.NewID("conv_"),
 	}
 	if o.Intent == SessionTranscription {
 		m.stype = SessionTranscription
@@ -235,8 +255,10 @@ func (m *Machine) Handle(ev ClientEvent) Output {
 	switch {
 	case ev.Type == EventSessionUpdate || ev.Type == EventTranscriptionSessionUpdate:
 		m.sessionUpdate(&out, ev)
-	case conversationEvents[ev.Type] || m.stype == SessionRealtime:
+	case conversationEvents[ev.Type] && m.stype != SessionRealtime:
 		m.unsupported(&out, ev)
+	case conversationEvents[ev.Type]:
+		m.conversationEvent(&out, ev)
 	case ev.Type == EventInputAudioBufferAppend:
 		m.appendAudio(&out, ev)
 	case ev.Type == EventInputAudioBufferCommit:
@@ -274,22 +296,37 @@ func (m *Machine) decideDialect(ev ClientEvent) {
 }
 
 func (m *Machine) unsupported(out *Output, ev ClientEvent) {
-	msg := "This connection is a transcription session; '" + ev.Type + "' belongs to conversation sessions, which this server does not serve yet."
-	if m.stype == SessionRealtime {
-		msg = "This connection is a conversation session (session.type \"realtime\"), which this server does not serve yet; " +
-			"send session.update with session.type \"transcription\" (or connect with ?intent=transcription) to transcribe audio."
-	}
+	msg := "This connection is a transcription session; '" + ev.Type + "' belongs to conversation sessions (connect with /v1/realtime?model=… for those)."
 	m.protocolError(out, &ProtocolError{Code: CodeUnsupported, Param: "type", Message: msg, EventID: ev.EventID})
 }
 
+// sessionUpdate applies session.update or transcription_session.update.
+// A conversation session may become a transcription session while its
+// conversation is empty; a transcription session stays one.
 func (m *Machine) sessionUpdate(out *Output, ev ClientEvent) {
 	u := ev.Session
-	if u.Type == SessionRealtime {
-		m.protocolError(out, &ProtocolError{Code: CodeUnsupported, Param: "session.type", EventID: ev.EventID,
-			Message: "Conversation sessions (session.type \"realtime\") are not available on this server yet; use session.type \"transcription\"."})
+	fail := func(code, param, msg string) {
+		m.protocolError(out, &ProtocolError{Code: code, Param: param, EventID: ev.EventID, Message: msg})
+	}
+	switch {
+	case u.Type == SessionRealtime && m.stype == SessionTranscription:
+		fail(CodeSessionTypeChange, "session.type", "This connection is a transcription session and cannot become a conversation session; open /v1/realtime?model=… for conversations.")
+		return
+	case u.Type == SessionTranscription && m.stype == SessionRealtime && (m.active != nil || len(m.conv.items) > 0):
+		fail(CodeSessionTypeChange, "session.type", "This conversation session already holds a conversation and cannot become a transcription session.")
 		return
 	}
-	m.stype = SessionTranscription
+	if u.Type == SessionRealtime {
+		if perr := m.checkRealtime(u.Realtime); perr != nil {
+			perr.EventID = ev.EventID
+			m.protocolError(out, perr)
+			return
+		}
+		m.applyRealtime(u.Realtime)
+	}
+	if u.Type == SessionTranscription {
+		m.stype = SessionTranscription
+	}
 	m.apply(out, u)
 	typ := EventSessionUpdated
 	if ev.Type == EventTranscriptionSessionUpdate {
@@ -428,10 +465,16 @@ func (m *Machine) commitOpen(out *Output) {
 	m.open = nil
 	it.committed = true
 	out.Actions = append(out.Actions, Commit{ItemID: it.id})
+	if m.stype == SessionRealtime {
+		m.emit(out, &CommittedEvent{Header: Header{Type: EventInputAudioBufferCommitted},
+			PreviousItemID: strPtr(m.conv.last()), ItemID: it.id})
+		m.userTurn(out, it.id, m.turn != nil)
+		return
+	}
 	prev := strPtr(m.prev)
 	m.prev = it.id
 	m.emit(out, &CommittedEvent{Header: Header{Type: EventInputAudioBufferCommitted}, PreviousItemID: prev, ItemID: it.id})
-	body := Item{ID: it.id, Object: objectItem, Type: "message", Status: "completed", Role: "user",
+	body := &MessageItem{ID: it.id, Object: objectItem, Type: itemMessage, Status: statusCompleted, Role: roleUser,
 		Content: []ItemContent{{Type: contentInputAudio}}}
 	if m.dialect == Beta {
 		m.emit(out, &ItemEvent{Header: Header{Type: EventConversationItemCreated}, PreviousItemID: prev, Item: body})
@@ -485,7 +528,7 @@ func (m *Machine) Engine(ev pipeline.Event) Output {
 		if it == nil || it.discarded {
 			return out
 		}
-		if d := it.deltas.Hypothesis(e.Text); d != "" {
+		if d := it.deltas.Hypothesis(e.Text); d != "" && m.transcriptEvents() {
 			m.delta(&out, it.id, d)
 		}
 	case pipeline.TranscriptDone:
@@ -497,17 +540,27 @@ func (m *Machine) Engine(ev pipeline.Event) Output {
 		if it.discarded {
 			return out
 		}
-		if d := it.deltas.Final(e.Text); d != "" {
-			m.delta(&out, it.id, d)
+		if m.transcriptEvents() {
+			m.completed(&out, it, e)
 		}
-		secs := e.Usage.InputAudioSeconds
-		if secs == 0 {
-			secs = e.Duration
-		}
-		m.emit(&out, &TranscriptionCompletedEvent{Header: Header{Type: EventInputAudioTranscriptionDone},
-			ItemID: it.id, ContentIndex: 0, Transcript: e.Text, Usage: Usage{Type: usageTypeDuration, Seconds: secs}})
+		m.transcribed(&out, it.id, e.Text)
 	}
 	return out
+}
+
+// transcriptEvents reports whether input transcription events are sent.
+func (m *Machine) transcriptEvents() bool { return m.stype == SessionTranscription || m.cc.transcripts }
+
+func (m *Machine) completed(out *Output, it *item, e pipeline.TranscriptDone) {
+	if d := it.deltas.Final(e.Text); d != "" {
+		m.delta(out, it.id, d)
+	}
+	secs := e.Usage.InputAudioSeconds
+	if secs == 0 {
+		secs = e.Duration
+	}
+	m.emit(out, &TranscriptionCompletedEvent{Header: Header{Type: EventInputAudioTranscriptionDone},
+		ItemID: it.id, ContentIndex: 0, Transcript: e.Text, Usage: Usage{Type: usageTypeDuration, Seconds: secs}})
 }
 
 func (m *Machine) delta(out *Output, itemID, d string) {
@@ -542,6 +595,7 @@ func (m *Machine) Failed(err error, itemIDs []string) Output {
 		}
 		m.emit(&out, &TranscriptionFailedEvent{Header: Header{Type: EventInputAudioTranscriptionFailed},
 			ItemID: id, ContentIndex: 0, Error: fd})
+		m.transcribed(&out, id, "")
 	}
 	return out
 }

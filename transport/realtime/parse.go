@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ominix/ominix-api/pipeline"
 )
 
 // Bounds on the text members of a session update.
@@ -28,9 +30,21 @@ type ClientEvent struct {
 	Session *SessionUpdate
 	// Audio is the decoded payload of input_audio_buffer.append.
 	Audio []byte
-	// Raw is the whole event as received, for event types decoded
-	// elsewhere (the conversation events).
+	// Raw is the whole event as received.
 	Raw json.RawMessage
+	// Item and PreviousItemID are conversation.item.create's members
+	// (PreviousItemID "" appends, "root" inserts first).
+	Item           *ItemParams
+	PreviousItemID string
+	// ItemID, ContentIndex and AudioEndMs are the members of
+	// conversation.item.truncate (ItemID also of .delete and .retrieve).
+	ItemID       string
+	ContentIndex int
+	AudioEndMs   int64
+	// Response is response.create's "response" (defaults when absent).
+	Response *ResponseParams
+	// ResponseID is response.cancel's optional response_id.
+	ResponseID string
 }
 
 // SessionUpdate is a session configuration change in either dialect,
@@ -53,6 +67,34 @@ type SessionUpdate struct {
 	NoiseReductionSet bool
 	NoiseReduction    *NoiseReduction
 	Include           []string
+
+	// Members of conversation sessions (session.type "realtime", or a beta
+	// session.update); nil leaves the setting as it is.
+	Realtime *RealtimeUpdate
+}
+
+// RealtimeUpdate holds the members of a conversation session's update, in
+// either dialect, normalized. Nil members leave the setting as it is.
+type RealtimeUpdate struct {
+	// Modalities is output_modalities (GA) or modalities (beta).
+	Modalities   []string
+	Instructions *string
+	OutputFormat *InputFormat
+	Voice        *string
+	Speed        *float64
+	// MaxOutputTokens is max_output_tokens (GA) or
+	// max_response_output_tokens (beta); 0 means "inf".
+	MaxOutputTokens *int
+	Temperature     *float64
+	// CreateResponse and InterruptResponse are turn_detection's members.
+	CreateResponse    *bool
+	InterruptResponse *bool
+	// TranscriptionOff is set when the beta input_audio_transcription is
+	// null: the session sends no input transcription events (the turns
+	// are still recognized, for the LLM).
+	TranscriptionOff bool
+	Tools            *[]pipeline.Tool
+	ToolChoice       *pipeline.ToolChoice
 }
 
 // InputFormat is the input audio encoding: FormatPCM (16-bit little-endian
@@ -128,7 +170,7 @@ func (ev *ClientEvent) decode(m map[string]json.RawMessage) *ProtocolError {
 		return perr
 	}
 	if conversationEvents[ev.Type] {
-		return nil
+		return ev.decodeConversationEvent(m)
 	}
 	return protoErr(CodeInvalidValue, "type", "Invalid value: '%s'. Supported values are: '%s'.",
 		clip(ev.Type, 64), strings.Join(supportedTypes(), "', '"))
@@ -136,7 +178,9 @@ func (ev *ClientEvent) decode(m map[string]json.RawMessage) *ProtocolError {
 
 func supportedTypes() []string {
 	return []string{EventSessionUpdate, EventTranscriptionSessionUpdate, EventInputAudioBufferAppend,
-		EventInputAudioBufferCommit, EventInputAudioBufferClear}
+		EventInputAudioBufferCommit, EventInputAudioBufferClear, EventConversationItemCreate,
+		EventConversationItemDelete, EventConversationItemRetrieve, EventConversationItemTruncate,
+		EventResponseCreate, EventResponseCancel}
 }
 
 func (ev *ClientEvent) decodeAppend(raw json.RawMessage) *ProtocolError {
@@ -165,8 +209,18 @@ type gaSession struct {
 			TurnDetection  json.RawMessage `json:"turn_detection"`
 			NoiseReduction json.RawMessage `json:"noise_reduction"`
 		} `json:"input"`
+		Output *struct {
+			Format json.RawMessage `json:"format"`
+			Voice  json.RawMessage `json:"voice"`
+			Speed  json.RawMessage `json:"speed"`
+		} `json:"output"`
 	} `json:"audio"`
-	Include []string `json:"include"`
+	Include          []string        `json:"include"`
+	OutputModalities json.RawMessage `json:"output_modalities"`
+	Instructions     json.RawMessage `json:"instructions"`
+	MaxOutputTokens  json.RawMessage `json:"max_output_tokens"`
+	Tools            json.RawMessage `json:"tools"`
+	ToolChoice       json.RawMessage `json:"tool_choice"`
 }
 
 // betaSession is transcription_session.update's "session" member.
@@ -198,8 +252,12 @@ func decodeSession(raw json.RawMessage, beta bool) (*SessionUpdate, *ProtocolErr
 	}
 	if g.Type == nil {
 		// A beta conversation session.update has no type; it configures a
-		// conversation ("realtime") session.
-		return &SessionUpdate{Beta: true, Type: SessionRealtime}, nil
+		// conversation ("realtime") session with flat members.
+		var b betaRealtimeSession
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return nil, typeError("session", err)
+		}
+		return b.normalize()
 	}
 	return g.normalize()
 }
@@ -216,6 +274,11 @@ func (g *gaSession) normalize() (*SessionUpdate, *ProtocolError) {
 	}
 	u.Include = g.Include
 	if g.Audio == nil || g.Audio.Input == nil {
+		if u.Type == SessionRealtime {
+			if perr := g.realtime(u, turnFlags{}); perr != nil {
+				return nil, perr
+			}
+		}
 		return u, nil
 	}
 	in := g.Audio.Input
@@ -227,15 +290,21 @@ func (g *gaSession) normalize() (*SessionUpdate, *ProtocolError) {
 	if u.Transcription, perr = decodeTranscription(p+"transcription", in.Transcription); perr != nil {
 		return nil, perr
 	}
+	var flags turnFlags
 	if in.TurnDetection != nil {
 		u.TurnDetectionSet = true
-		if u.TurnDetection, perr = decodeTurnDetection(p+"turn_detection", in.TurnDetection); perr != nil {
+		if u.TurnDetection, flags, perr = decodeTurnDetection(p+"turn_detection", in.TurnDetection); perr != nil {
 			return nil, perr
 		}
 	}
 	if in.NoiseReduction != nil {
 		u.NoiseReductionSet = true
 		if u.NoiseReduction, perr = decodeNoiseReduction(p+"noise_reduction", in.NoiseReduction); perr != nil {
+			return nil, perr
+		}
+	}
+	if u.Type == SessionRealtime {
+		if perr := g.realtime(u, flags); perr != nil {
 			return nil, perr
 		}
 	}
@@ -257,7 +326,7 @@ func (b *betaSession) normalize() (*SessionUpdate, *ProtocolError) {
 	}
 	if b.TurnDetection != nil {
 		u.TurnDetectionSet = true
-		if u.TurnDetection, perr = decodeTurnDetection("session.turn_detection", b.TurnDetection); perr != nil {
+		if u.TurnDetection, _, perr = decodeTurnDetection("session.turn_detection", b.TurnDetection); perr != nil {
 			return nil, perr
 		}
 	}
@@ -338,46 +407,57 @@ func decodeTranscription(param string, raw json.RawMessage) (*Transcription, *Pr
 	return &t, nil
 }
 
-func decodeTurnDetection(param string, raw json.RawMessage) (*TurnDetectionGA, *ProtocolError) {
+// turnFlags are turn_detection's members for conversation sessions.
+type turnFlags struct {
+	create, interrupt *bool
+}
+
+// decodeTurnDetection reads server_vad's configuration (nil for null)
+// and, for conversation sessions, create_response and interrupt_response.
+func decodeTurnDetection(param string, raw json.RawMessage) (*TurnDetectionGA, turnFlags, *ProtocolError) {
+	var flags turnFlags
 	if isNull(raw) {
-		return nil, nil
+		return nil, flags, nil
 	}
 	var td struct {
 		Type              *string  `json:"type"`
 		Threshold         *float64 `json:"threshold"`
 		PrefixPaddingMs   *int     `json:"prefix_padding_ms"`
 		SilenceDurationMs *int     `json:"silence_duration_ms"`
+		CreateResponse    *bool    `json:"create_response"`
+		InterruptResponse *bool    `json:"interrupt_response"`
 	}
 	if err := json.Unmarshal(raw, &td); err != nil {
-		return nil, typeError(param, err)
+		return nil, flags, typeError(param, err)
 	}
+	flags = turnFlags{create: td.CreateResponse, interrupt: td.InterruptResponse}
 	t := &TurnDetectionGA{Type: TurnServerVAD, Threshold: defaultVADThreshold,
 		PrefixPaddingMs: defaultVADPrefixPaddingMs, SilenceDurationMs: defaultVADSilenceMs}
 	if td.Type != nil && *td.Type != TurnServerVAD {
 		if *td.Type == TurnSemanticVAD {
-			return nil, protoErr(CodeInvalidValue, param+".type", "Turn detection 'semantic_vad' is not available on this server; use 'server_vad' or null.")
+			return nil, flags, protoErr(CodeInvalidValue, param+".type", "Turn detection 'semantic_vad' is not available on this server; use 'server_vad' or null.")
 		}
-		return nil, protoErr(CodeInvalidValue, param+".type", "Invalid value: '%s'. Supported values are: 'server_vad'.", clip(*td.Type, 64))
+		return nil, flags, protoErr(CodeInvalidValue, param+".type", "Invalid value: '%s'. Supported values are: 'server_vad'.", clip(*td.Type, 64))
 	}
 	if td.Threshold != nil {
 		if !(*td.Threshold >= 0 && *td.Threshold <= 1) {
-			return nil, protoErr(CodeInvalidValue, param+".threshold", "Invalid '%s.threshold': %v is outside 0 to 1.", param, *td.Threshold)
+			return nil, flags, protoErr(CodeInvalidValue, param+".threshold", "Invalid '%s.threshold': %v is outside 0 to 1.", param, *td.Threshold)
 		}
 		t.Threshold = *td.Threshold
 	}
 	if td.PrefixPaddingMs != nil {
 		if *td.PrefixPaddingMs < 0 || *td.PrefixPaddingMs > 10000 {
-			return nil, protoErr(CodeInvalidValue, param+".prefix_padding_ms", "Invalid '%s.prefix_padding_ms': %d is outside 0 to 10000.", param, *td.PrefixPaddingMs)
+			return nil, flags, protoErr(CodeInvalidValue, param+".prefix_padding_ms", "Invalid '%s.prefix_padding_ms': %d is outside 0 to 10000.", param, *td.PrefixPaddingMs)
 		}
 		t.PrefixPaddingMs = *td.PrefixPaddingMs
 	}
 	if td.SilenceDurationMs != nil {
 		if *td.SilenceDurationMs < 1 || *td.SilenceDurationMs > 10000 {
-			return nil, protoErr(CodeInvalidValue, param+".silence_duration_ms", "Invalid '%s.silence_duration_ms': %d is outside 1 to 10000.", param, *td.SilenceDurationMs)
+			return nil, flags, protoErr(CodeInvalidValue, param+".silence_duration_ms", "Invalid '%s.silence_duration_ms': %d is outside 1 to 10000.", param, *td.SilenceDurationMs)
 		}
 		t.SilenceDurationMs = *td.SilenceDurationMs
 	}
-	return t, nil
+	return t, flags, nil
 }
 
 func decodeNoiseReduction(param string, raw json.RawMessage) (*NoiseReduction, *ProtocolError) {

@@ -40,12 +40,25 @@ type Transcriber interface {
 	Transcribe(ctx context.Context, opts pipeline.TranscribeOptions, sink pipeline.Sink) (*pipeline.Transcription, error)
 }
 
+// Responder runs the LLM and synthesis tasks of conversation responses;
+// *pipeline.Scheduler implements it. Slots gives the loaded LLM, whose
+// Prepare (any goroutine) measures prompts when a conversation's history
+// must be trimmed to leave room for the answer.
+type Responder interface {
+	Chat(ctx context.Context, req *pipeline.ChatRequest, sink pipeline.Sink) (pipeline.ChatStart, error)
+	Speak(ctx context.Context, opts pipeline.SpeechOptions, sink pipeline.Sink) (*pipeline.Synthesis, error)
+	Slots() *pipeline.Slots
+}
+
 // Config configures Serve.
 type Config struct {
 	// Machine configures the protocol (intent, dialect, bounds).
 	Machine Options
 	// Transcriber runs recognition. Required.
 	Transcriber Transcriber
+	// Responder runs conversation responses. Nil makes every response
+	// fail with a service_unavailable error (transcription still works).
+	Responder Responder
 	// Sessions holds one request-scoped session per recognition task, so
 	// the work is counted, observable and cancelled with the connection.
 	// Required.
@@ -116,13 +129,14 @@ func Serve(ctx context.Context, ws *websocket.Conn, cfg Config) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	d := &driver{ws: ws, cfg: cfg, m: NewMachine(cfg.Machine), ctx: ctx,
-		incoming: make(chan message), engine: make(chan taskEvent)}
+		incoming: make(chan message), engine: make(chan taskEvent), resps: map[string]*respTasks{}}
 	ws.SetReadLimit(-1) // the reader enforces cfg.ReadLimit itself, to close with its own reason
 	d.wg.Add(1)
 	go d.read()
 	err := d.run()
 	cancel()
 	d.stopTasks()
+	d.stopResponses()
 	_ = ws.CloseNow()
 	d.wg.Wait()
 	return err
@@ -136,9 +150,11 @@ type message struct {
 	tooBig bool
 }
 
-// taskEvent is an event of one recognition task.
+// taskEvent is an event of one recognition task (t) or response task
+// (rt).
 type taskEvent struct {
 	t  *task
+	rt *respTask
 	ev pipeline.Event
 }
 
@@ -167,6 +183,7 @@ type driver struct {
 	opts     pipeline.TranscribeOptions
 	cur      *task
 	tasks    []*task
+	resps    map[string]*respTasks
 }
 
 // run is the connection's event loop: the only goroutine that touches the
@@ -188,7 +205,7 @@ func (d *driver) run() error {
 				return err
 			}
 		case te := <-d.engine:
-			if err := d.engineEvent(te); err != nil {
+			if err := d.routeEvent(te); err != nil {
 				return err
 			}
 		case <-d.ctx.Done():
@@ -242,14 +259,26 @@ func (d *driver) engineEvent(te taskEvent) error {
 	return d.apply(d.m.Engine(te.ev), "")
 }
 
-// apply carries out the Machine's actions, then writes its events and
-// those of any action that failed. eventID is the client event behind
-// out, for errors.
+func (d *driver) routeEvent(te taskEvent) error {
+	if te.rt != nil {
+		return d.responseEvent(te.rt, te.ev)
+	}
+	return d.engineEvent(te)
+}
+
+// apply carries out the Machine's actions in order, then writes its
+// events and those of any action that failed (the Machine's answer to a
+// failure may hold actions too; they run after the others). eventID is
+// the client event behind out, for errors.
 func (d *driver) apply(out Output, eventID string) error {
 	events := out.Events
-	for _, a := range out.Actions {
+	queue := out.Actions
+	for len(queue) > 0 {
+		a := queue[0]
+		queue = queue[1:]
 		if o, failed := d.act(a, eventID); failed {
 			events = append(events, o.Events...)
+			queue = append(queue, o.Actions...)
 		}
 	}
 	for _, ev := range events {
@@ -262,6 +291,8 @@ func (d *driver) apply(out Output, eventID string) error {
 
 func (d *driver) act(a Action, eventID string) (Output, bool) {
 	switch a := a.(type) {
+	case StartResponse, SpeakText, EndSpeech, StopResponse:
+		return d.actResponse(a)
 	case Configure:
 		d.opts = a.Options
 	case BeginItem:

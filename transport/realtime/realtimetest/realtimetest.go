@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +37,23 @@ func SchemaName(typ string, beta bool) string {
 		"conversation.item.input_audio_transcription.delta":     "RealtimeServerEventConversationItemInputAudioTranscriptionDelta",
 		"conversation.item.input_audio_transcription.completed": "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted",
 		"conversation.item.input_audio_transcription.failed":    "RealtimeServerEventConversationItemInputAudioTranscriptionFailed",
+		"conversation.item.truncated":                           "RealtimeServerEventConversationItemTruncated",
+		"conversation.item.deleted":                             "RealtimeServerEventConversationItemDeleted",
+		"conversation.item.retrieved":                           "RealtimeServerEventConversationItemRetrieved",
+		"response.created":                                      "RealtimeServerEventResponseCreated",
+		"response.done":                                         "RealtimeServerEventResponseDone",
+		"response.output_item.added":                            "RealtimeServerEventResponseOutputItemAdded",
+		"response.output_item.done":                             "RealtimeServerEventResponseOutputItemDone",
+		"response.content_part.added":                           "RealtimeServerEventResponseContentPartAdded",
+		"response.content_part.done":                            "RealtimeServerEventResponseContentPartDone",
+		"response.output_text.delta":                            "RealtimeServerEventResponseTextDelta",
+		"response.output_text.done":                             "RealtimeServerEventResponseTextDone",
+		"response.output_audio.delta":                           "RealtimeServerEventResponseAudioDelta",
+		"response.output_audio.done":                            "RealtimeServerEventResponseAudioDone",
+		"response.output_audio_transcript.delta":                "RealtimeServerEventResponseAudioTranscriptDelta",
+		"response.output_audio_transcript.done":                 "RealtimeServerEventResponseAudioTranscriptDone",
+		"response.function_call_arguments.delta":                "RealtimeServerEventResponseFunctionCallArgumentsDelta",
+		"response.function_call_arguments.done":                 "RealtimeServerEventResponseFunctionCallArgumentsDone",
 	}
 	if !beta {
 		return ga[typ]
@@ -51,11 +70,81 @@ func SchemaName(typ string, beta bool) string {
 		"conversation.item.input_audio_transcription.delta":     "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta",
 		"conversation.item.input_audio_transcription.completed": "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted",
 		"conversation.item.input_audio_transcription.failed":    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed",
+		"session.created":                                       "RealtimeBetaServerEventSessionCreated",
+		"session.updated":                                       "RealtimeBetaServerEventSessionUpdated",
+		"conversation.item.truncated":                           "RealtimeBetaServerEventConversationItemTruncated",
+		"conversation.item.deleted":                             "RealtimeBetaServerEventConversationItemDeleted",
+		"conversation.item.retrieved":                           "RealtimeBetaServerEventConversationItemRetrieved",
+		"response.created":                                      "RealtimeBetaServerEventResponseCreated",
+		"response.done":                                         "RealtimeBetaServerEventResponseDone",
+		"response.output_item.added":                            "RealtimeBetaServerEventResponseOutputItemAdded",
+		"response.output_item.done":                             "RealtimeBetaServerEventResponseOutputItemDone",
+		"response.content_part.added":                           "RealtimeBetaServerEventResponseContentPartAdded",
+		"response.content_part.done":                            "RealtimeBetaServerEventResponseContentPartDone",
+		"response.text.delta":                                   "RealtimeBetaServerEventResponseTextDelta",
+		"response.text.done":                                    "RealtimeBetaServerEventResponseTextDone",
+		"response.audio.delta":                                  "RealtimeBetaServerEventResponseAudioDelta",
+		"response.audio.done":                                   "RealtimeBetaServerEventResponseAudioDone",
+		"response.audio_transcript.delta":                       "RealtimeBetaServerEventResponseAudioTranscriptDelta",
+		"response.audio_transcript.done":                        "RealtimeBetaServerEventResponseAudioTranscriptDone",
+		"response.function_call_arguments.delta":                "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta",
+		"response.function_call_arguments.done":                 "RealtimeBetaServerEventResponseFunctionCallArgumentsDone",
 	}
 	if n, ok := b[typ]; ok {
 		return n
 	}
+	// The GA-only names have no place in the beta dialect.
+	if typ == "conversation.item.added" || typ == "conversation.item.done" || strings.HasPrefix(typ, "response.output_") {
+		return ""
+	}
 	return ga[typ]
+}
+
+var rateRE = regexp.MustCompile(`"rate":\s*(\d+)`)
+
+// OtherRate reports whether a server event names a PCM rate other than
+// 24 kHz, which OpenAI's schemas do not allow (this server accepts
+// declared rates from 8 to 48 kHz), so it cannot be validated.
+func OtherRate(raw []byte) bool {
+	for _, m := range rateRE.FindAllSubmatch(raw, -1) {
+		if string(m[1]) != "24000" {
+			return true
+		}
+	}
+	return false
+}
+
+// betaSpecTypes maps the beta dialect's response event names to the type
+// the beta schemas of OpenAI's description spell: the description reuses
+// the GA names there, while beta servers and clients use these.
+var betaSpecTypes = map[string]string{
+	"response.text.delta":             "response.output_text.delta",
+	"response.text.done":              "response.output_text.done",
+	"response.audio.delta":            "response.output_audio.delta",
+	"response.audio.done":             "response.output_audio.done",
+	"response.audio_transcript.delta": "response.output_audio_transcript.delta",
+	"response.audio_transcript.done":  "response.output_audio_transcript.done",
+}
+
+// SchemaInstance returns the schema name of a server event (raw JSON) in
+// the dialect and the instance to validate against it: the event itself,
+// or for beta response events a copy whose type is spelled as the
+// description's beta schemas spell it. name is "" for unknown events.
+func SchemaInstance(raw []byte, beta bool) (name string, inst []byte) {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return "", raw
+	}
+	typ, _ := m["type"].(string)
+	name = SchemaName(typ, beta)
+	if spec, ok := betaSpecTypes[typ]; ok && beta {
+		m["type"] = spec
+		b, err := json.Marshal(m)
+		if err == nil {
+			return name, b
+		}
+	}
+	return name, raw
 }
 
 // Event is one server event as received.

@@ -13,11 +13,23 @@ var (
 	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX // F16C ships with every AVX2 CPU
 	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL
 	hasVNNI   = hasAVX512 && cpu.X86.HasAVX512VNNI
+	hasBF16   = hasAVX512 && cpu.X86.HasAVX512BF16
 )
+
+// useBF16 selects the VDPBF16PS kernels; tests clear it to run the
+// fallbacks.
+var useBF16 = hasBF16
+
+// HasBF16 reports whether GemmBF16NT and DequantRowsBF16 run on AVX512_BF16
+// instructions (two bfloat16 products per float32 lane and step). Without
+// them a bfloat16 GEMM is no faster than the float32 one.
+func HasBF16() bool { return useBF16 }
 
 // Features describes the instruction sets the kernels use.
 func Features() string {
 	switch {
+	case hasVNNI && hasBF16:
+		return "amd64 AVX-512 VNNI BF16"
 	case hasVNNI:
 		return "amd64 AVX-512 VNNI"
 	case hasAVX512:
@@ -262,10 +274,140 @@ func gemvQ(p *QParams, out []float32, ldo int, x *QBatch, rows int) {
 }
 
 // sgemmRowBlock is the number of A rows (k ≤ 1024 floats each, ≤ 256 KiB)
-// kept in L2 while a 6-row strip of B passes over them.
+// kept in L2 while a 6-row strip of B passes over them (sgemmNTDot).
 const sgemmRowBlock = 64
 
+// The packed GEMM computes tiles of tileM rows of A by tileN columns (one
+// packed panel of B) in registers.
+const (
+	tileM = 6
+	tileN = 64
+)
+
+// usePackT selects the transposing panel packer for full panels; tests
+// clear it to check the gather one.
+var usePackT = true
+
+type tileFn func(a unsafe.Pointer, lda int, b unsafe.Pointer, c *float32, ldc int, kp int, mr int, acc int)
+
 func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if !hasAVX512 || m < tileM || n < 16 || k == 0 || !packable(ldb*4) {
+		sgemmNTDot(m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
+	pb := getPanel(k * tileN)
+	panel := *pb
+	for j0 := 0; j0 < n; j0 += tileN {
+		nr := min(tileN, n-j0)
+		packB(panel, unsafe.Pointer(&b[j0*ldb]), ldb*4, k, nr)
+		gemmTiles(gemmF326x64AVX512, m, unsafe.Pointer(&a[0]), lda*4, panel, k, c[j0:], ldc, nr)
+	}
+	panelPool.Put(pb)
+}
+
+func gemmBF16NT(m, n, k int, a []uint16, lda int, b []uint16, ldb int, c []float32, ldc int) {
+	kp := k / 2
+	if !useBF16 || kp == 0 || !packable(ldb*2) {
+		gemmBF16ViaF32(m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
+	pb := getPanel(kp * tileN)
+	panel := *pb
+	for j0 := 0; j0 < n; j0 += tileN {
+		nr := min(tileN, n-j0)
+		packB(panel, unsafe.Pointer(&b[j0*ldb]), ldb*2, kp, nr)
+		gemmTiles(gemmBF166x64AVX512, m, unsafe.Pointer(&a[0]), lda*2, panel, kp, c[j0:], ldc, nr)
+	}
+	panelPool.Put(pb)
+	if k%2 == 1 {
+		for i := 0; i < m; i++ {
+			x := bf16(a[i*lda+k-1])
+			for j := 0; j < n; j++ {
+				c[i*ldc+j] += x * bf16(b[j*ldb+k-1])
+			}
+		}
+	}
+}
+
+// gemmBF16ViaF32 widens both operands to float32 and runs sgemmNT: the
+// same products, one per step.
+func gemmBF16ViaF32(m, n, k int, a []uint16, lda int, b []uint16, ldb int, c []float32, ldc int) {
+	af, bf := make([]float32, m*k), make([]float32, n*k)
+	for i := 0; i < m; i++ {
+		bf16ToF32(af[i*k:(i+1)*k], a[i*lda:i*lda+k])
+	}
+	for j := 0; j < n; j++ {
+		bf16ToF32(bf[j*k:(j+1)*k], b[j*ldb:j*ldb+k])
+	}
+	sgemmNT(m, n, k, af, k, bf, k, c, ldc)
+}
+
+// packable reports whether rows ld bytes apart fit the gather offsets
+// (int32) of packB.
+func packable(ld int) bool { return 15*ld < 1<<31 }
+
+// packB packs nr (≤ tileN) rows of n dwords, row r at src + r·ld bytes,
+// into panel[tileN·s + r] (rows ≥ nr zero): full panels by register
+// transposes of 16×16 blocks, the rest by gathers.
+func packB(panel []uint32, src unsafe.Pointer, ld, n, nr int) {
+	_ = panel[n*tileN-1]
+	if nr == tileN && usePackT {
+		n16 := n - n%16
+		packPanelTAVX512(&panel[0], src, ld, n16)
+		if n16 == n {
+			return
+		}
+		panel, src, n = panel[n16*tileN:], unsafe.Add(src, 4*n16), n-n16
+	}
+	var idx [16]int32
+	for r := range idx {
+		idx[r] = int32(r * ld)
+	}
+	var masks [4]uint16
+	for g := range masks {
+		c := min(max(nr-16*g, 0), 16)
+		masks[g] = uint16(1<<c - 1)
+	}
+	packPanelAVX512(&panel[0], src, ld, n, &idx[0], &masks[0])
+}
+
+// gemmKC is the number of k steps (dwords of A: floats or bfloat16 pairs)
+// per block of the panel that every row tile of A passes over before the
+// next block. Measured on Zen 4, blocks small enough for L1 (64 steps) are
+// no faster than reading the panel from L2, so the blocks are long; tests
+// shorten them to exercise the accumulation.
+var gemmKC = 512
+
+// gemmTiles runs the micro-kernel kern over all tileM-row tiles of A (row
+// i at a + i·lda bytes, kp steps of 4 bytes) against one packed panel of
+// nr columns, writing C[i*ldc+j] for j < nr.
+func gemmTiles(kern tileFn, m int, a unsafe.Pointer, lda int, panel []uint32, kp int, c []float32, ldc, nr int) {
+	var tmp []float32
+	if nr < tileN {
+		tmp = make([]float32, (m+tileM)*tileN)
+	}
+	for k0 := 0; k0 < kp; k0 += gemmKC {
+		kc := min(gemmKC, kp-k0)
+		acc := min(k0, 1)
+		ak := unsafe.Add(a, 4*k0)
+		pk := unsafe.Pointer(&panel[k0*tileN])
+		for i0 := 0; i0 < m; i0 += tileM {
+			mr := min(tileM, m-i0)
+			if tmp == nil {
+				kern(unsafe.Add(ak, i0*lda), lda, pk, &c[i0*ldc], ldc, kc, mr, acc)
+			} else {
+				kern(unsafe.Add(ak, i0*lda), lda, pk, &tmp[i0*tileN], tileN, kc, mr, acc)
+			}
+		}
+	}
+	for i := 0; tmp != nil && i < m; i++ {
+		copy(c[i*ldc:i*ldc+nr], tmp[i*tileN:i*tileN+nr])
+	}
+}
+
+// sgemmNTDot is the unpacked GEMM: 4×6 tiles of dot products with both
+// operands streaming along k, for problems too narrow to pack.
+func sgemmNTDot(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	if !hasAVX512 || k < 16 || lda != k || ldb != k {
 		if gemvLanes > 0 && lda == k && ldb == k {
 			gemv(WF32, c, ldc, a, m, k, b, nil, n)
@@ -298,6 +440,29 @@ func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float3
 	}
 	if m4 < m {
 		gemv(WF32, c[m4*ldc:], ldc, a[m4*lda:], m-m4, k, b, nil, n)
+	}
+}
+
+func f32ToBF16(dst []uint16, src []float32) {
+	n := 0
+	if hasAVX512 && len(dst) >= 16 {
+		n = len(dst) - len(dst)%16
+		cvtF32ToBF16AVX512(&dst[0], &src[0], n)
+	}
+	f32ToBF16Go(dst[n:], src[n:])
+}
+
+func dequantRowsBF16(p *QParams, r0, r1 int, dst []uint16) {
+	if !useBF16 || p.GS%16 != 0 {
+		dequantRowsBF16Go(p, r0, r1, dst)
+		return
+	}
+	wpr, g := p.WordsPerRow(), p.Groups()
+	n := (r1 - r0) * g
+	if p.Bits == 4 {
+		dequant4BF16AVX512(&dst[0], &p.W[r0*wpr], &p.S[r0*g], &p.B[r0*g], n, p.GS, &dequant4Consts[0])
+	} else {
+		dequant8BF16AVX512(&dst[0], &p.W[r0*wpr], &p.S[r0*g], &p.B[r0*g], n, p.GS, &dequant4Consts[0])
 	}
 }
 
@@ -381,6 +546,15 @@ func expShiftSum(x []float32, shift float32) float32 {
 		return expShiftSumGo(x, shift)
 	}
 	return expShiftSumAVX512(&x[0], len(x), shift, &expConsts[0])
+}
+
+func swiGLU(dst, gate, up []float32) {
+	n := 0
+	if hasAVX512 && len(dst) >= 16 {
+		n = len(dst) - len(dst)%16
+		swigluAVX512(&dst[0], &gate[0], &up[0], n, &expConsts[0])
+	}
+	swiGLUGo(dst[n:], gate[n:], up[n:])
 }
 
 func streamSum(buf []uint64) uint64 {

@@ -16,6 +16,24 @@ const hasQuantAsm = false
 
 func gemvQ(p *QParams, out []float32, ldo int, x *QBatch, rows int) { gemvQGo(p, out, ldo, x, rows) }
 
+// useBF16 mirrors the amd64 switch; the portable build has no BF16 kernels.
+var useBF16 = false
+
+// gemmKC mirrors the amd64 block length (unused by the portable GEMMs).
+var gemmKC = 512
+
+// HasBF16 reports whether GemmBF16NT and DequantRowsBF16 run on AVX512_BF16
+// instructions; the portable build never does.
+func HasBF16() bool { return useBF16 }
+
+func gemmBF16NT(m, n, k int, a []uint16, lda int, b []uint16, ldb int, c []float32, ldc int) {
+	gemmBF16NTGo(m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+func f32ToBF16(dst []uint16, src []float32) { f32ToBF16Go(dst, src) }
+
+func dequantRowsBF16(p *QParams, r0, r1 int, dst []uint16) { dequantRowsBF16Go(p, r0, r1, dst) }
+
 func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	sgemmNTGo(m, n, k, a, lda, b, ldb, c, ldc)
 }
@@ -32,5 +50,7 @@ func dequantRows(p *QParams, r0, r1 int, dst []float32) {
 
 func maxF32(x []float32) float32                     { return maxF32Go(x) }
 func expShiftSum(x []float32, shift float32) float32 { return expShiftSumGo(x, shift) }
+
+func swiGLU(dst, gate, up []float32) { swiGLUGo(dst, gate, up) }
 
 func streamSum(buf []uint64) uint64 { return streamSumGo(buf) }

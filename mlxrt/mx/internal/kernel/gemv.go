@@ -63,7 +63,7 @@ func BF16ToF32(dst []float32, src []uint16) { bf16ToF32(dst, src[:len(dst)]) }
 func F32ToF16(dst []uint16, src []float32) { f32ToF16Go(dst, src[:len(dst)]) }
 
 // F32ToBF16 converts len(dst) float32 values to bfloat16, nearest even.
-func F32ToBF16(dst []uint16, src []float32) { f32ToBF16Go(dst, src[:len(dst)]) }
+func F32ToBF16(dst []uint16, src []float32) { f32ToBF16(dst, src[:len(dst)]) }
 
 // AxpyRows adds Σ_j p[i*ldp+j]·w_j to acc[i*d:(i+1)*d] for i < np and
 // j < rows, where w_j is row j of w (d elements; float32 in w32, or half /

@@ -441,9 +441,14 @@ func cvt(s isa, kind string) {
 // dequant emits dequant<bits>AVX512(dst *float32, w *uint32, s *float32,
 // b *float32, groups int, gs int): dst[e] = s[g]·q_e + b[g] for the
 // groups·gs elements of consecutive groups; gs is a multiple of 16.
-func dequant(bits int) {
+func dequant(bits int, bf16 bool) {
 	name := fmt.Sprintf("dequant%dAVX512", bits)
 	args := "dst *float32, w *uint32, s *float32, b *float32, groups int, gs int, consts *int32"
+	if bf16 {
+		// Same, storing bfloat16 (VCVTNEPS2BF16) for the bf16 GEMM.
+		name = fmt.Sprintf("dequant%dBF16AVX512", bits)
+		args = "dst *uint16, w *uint32, s *float32, b *float32, groups int, gs int, consts *int32"
+	}
 	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
 	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
 	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
@@ -481,14 +486,388 @@ func dequant(bits int) {
 	}
 	p("VCVTDQ2PS Z1, Z1")
 	p("VFMADD213PS Z3, Z2, Z1")
-	p("VMOVUPS Z1, (DI)")
-	p("ADDQ $64, DI")
+	if bf16 {
+		vcvtneps2bf16(1, 1)
+		p("VMOVDQU Y1, (DI)")
+		p("ADDQ $32, DI")
+	} else {
+		p("VMOVUPS Z1, (DI)")
+		p("ADDQ $64, DI")
+	}
 	p("DECQ DX")
 	p("JNZ %s_loop", name)
 	p("ADDQ $4, R8")
 	p("ADDQ $4, R9")
 	p("DECQ CX")
 	p("JNZ %s_group", name)
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// evexRR encodes a register-only 512-bit EVEX.W0 instruction the Go
+// assembler does not know (the AVX512_BF16 ones) as BYTE directives:
+// opcode op in map mm (2: 0F38), SIMD prefix pp (2: F3), ModRM.reg = reg,
+// EVEX.vvvv = vvvv (-1 when unused), ModRM.rm = rm. The instruction in Go
+// operand order follows in a comment; objdump of a test binary shows the
+// decoded form.
+func evexRR(op, mm, pp, reg, vvvv, rm int, comment string) {
+	inv := func(b int) int { return 1 - b }
+	vv, vhi := 0, 0
+	if vvvv >= 0 {
+		vv, vhi = vvvv&15, vvvv>>4&1
+	}
+	p0 := inv(reg>>3&1)<<7 | inv(rm>>4&1)<<6 | inv(rm>>3&1)<<5 | inv(reg>>4&1)<<4 | mm
+	p1 := (^vv&15)<<3 | 1<<2 | pp
+	p2 := 0b10<<5 | inv(vhi)<<3
+	modrm := 0b11<<6 | (reg&7)<<3 | rm&7
+	p("BYTE $0x62; BYTE $0x%02x; BYTE $0x%02x; BYTE $0x%02x; BYTE $0x%02x; BYTE $0x%02x // %s", p0, p1, p2, op, modrm, comment)
+}
+
+// vdpbf16ps emits VDPBF16PS Z<b>, Z<a>, Z<acc>: for each of the 16 float32
+// lanes, acc += a.lo·b.lo + a.hi·b.hi over the lane's two bfloat16 halves.
+func vdpbf16ps(b, a, acc int) {
+	evexRR(0x52, 2, 2, acc, a, b, fmt.Sprintf("VDPBF16PS Z%d, Z%d, Z%d", b, a, acc))
+}
+
+// vcvtneps2bf16 emits VCVTNEPS2BF16 Z<src>, Y<dst>: 16 float32 to 16
+// bfloat16, round to nearest even (denormals flushed to zero).
+func vcvtneps2bf16(src, dst int) {
+	evexRR(0x72, 2, 2, dst, -1, src, fmt.Sprintf("VCVTNEPS2BF16 Z%d, Y%d", src, dst))
+}
+
+// gemmTile emits gemm<kind>6x64AVX512(a unsafe.Pointer, lda int,
+// b unsafe.Pointer, c *float32, ldc int, kp int, mr int, acc int), the
+// GEMM micro-kernel: C[i][j] = Σ_{s<kp} A_i(s)·B(s)[j] for i < mr (≤ 6),
+// j < 64, overwriting C (row stride ldc floats), or adding to it when acc
+// is 1. Row i of A starts at a + i·lda
+// bytes; step s reads its 4 bytes at offset 4s (one float32, or a pair of
+// bfloat16 values for kind BF16, dotted with VDPBF16PS). B is a packed
+// panel: step s is 64 dwords at b + 256s. Rows ≥ mr of the tile alias row
+// 0 (computed, not stored). Accumulators Z0–Z23 (row i, vector v: Z(4i+v)),
+// B in Z24–Z27, broadcasts of A in Z28–Z31.
+func gemmTile(kind string) {
+	name := fmt.Sprintf("gemm%s6x64AVX512", kind)
+	args := "a unsafe.Pointer, lda int, b unsafe.Pointer, c *float32, ldc int, kp int, mr int, acc int"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	ar := []string{"SI", "DI", "R8", "R9", "R10", "R11"}
+	p("MOVQ a+0(FP), SI")
+	p("MOVQ lda+8(FP), BX")
+	p("MOVQ b+16(FP), DX")
+	p("MOVQ c+24(FP), R12")
+	p("MOVQ ldc+32(FP), R13")
+	p("SHLQ $2, R13")
+	p("MOVQ kp+40(FP), CX")
+	p("SHLQ $2, CX")
+	p("MOVQ mr+48(FP), R14")
+	for i := 1; i < 6; i++ {
+		p("MOVQ SI, %s", ar[i])
+	}
+	for i := 1; i < 6; i++ {
+		p("CMPQ R14, $%d", i+1)
+		p("JLT %s_rows", name)
+		p("LEAQ (%s)(BX*1), %s", ar[i-1], ar[i])
+	}
+	label(name + "_rows")
+	for i := 0; i < 24; i++ {
+		p("VPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("XORQ AX, AX")
+	p("TESTQ CX, CX")
+	p("JZ %s_store", name)
+	label(name + "_loop")
+	for v := 0; v < 4; v++ {
+		p("VMOVUPS %d(DX), Z%d", 64*v, 24+v)
+	}
+	for i := 0; i < 6; i++ {
+		t := 28 + i%4
+		if kind == "BF16" {
+			p("VPBROADCASTD (%s)(AX*1), Z%d", ar[i], t)
+		} else {
+			p("VBROADCASTSS (%s)(AX*1), Z%d", ar[i], t)
+		}
+		for v := 0; v < 4; v++ {
+			if kind == "BF16" {
+				vdpbf16ps(24+v, t, 4*i+v)
+			} else {
+				p("VFMADD231PS Z%d, Z%d, Z%d", 24+v, t, 4*i+v)
+			}
+		}
+	}
+	p("ADDQ $256, DX")
+	p("ADDQ $4, AX")
+	p("CMPQ AX, CX")
+	p("JLT %s_loop", name)
+	label(name + "_store")
+	p("MOVQ acc+56(FP), BX")
+	p("TESTQ BX, BX")
+	p("JZ %s_set", name)
+	for _, add := range []bool{true, false} {
+		if !add {
+			label(name + "_set")
+		}
+		for i := 0; i < 6; i++ {
+			if i > 0 {
+				p("CMPQ R14, $%d", i+1)
+				p("JLT %s_done", name)
+				p("ADDQ R13, R12")
+			}
+			for v := 0; v < 4; v++ {
+				if add {
+					p("VADDPS %d(R12), Z%d, Z%d", 64*v, 4*i+v, 4*i+v)
+				}
+				p("VMOVUPS Z%d, %d(R12)", 4*i+v, 64*v)
+			}
+		}
+		if add {
+			p("JMP %s_done", name)
+		}
+	}
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// packPanel emits packPanelAVX512(dst *uint32, src unsafe.Pointer, ld int,
+// n int, idx *int32, masks *uint16): the dword transpose that makes a GEMM
+// B panel. Row r (< 64) of the source starts at src + r·ld bytes; for each
+// s < n, dst[64s + r] = dword s of row r (one float32, or a pair of
+// bfloat16 values), gathered 16 rows at a time (idx: the byte offsets
+// r·ld of rows 0–15). Row group g (rows 16g…16g+15) gathers only the lanes
+// set in masks[g]; the others are zero.
+func packPanel() {
+	name := "packPanelAVX512"
+	args := "dst *uint32, src unsafe.Pointer, ld int, n int, idx *int32, masks *uint16"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), R8")
+	p("MOVQ ld+16(FP), BX")
+	p("SHLQ $4, BX")
+	p("LEAQ (R8)(BX*1), R9")
+	p("LEAQ (R9)(BX*1), R10")
+	p("LEAQ (R10)(BX*1), R11")
+	p("MOVQ n+24(FP), CX")
+	p("MOVQ idx+32(FP), AX")
+	p("VMOVDQU32 (AX), Z31")
+	p("MOVQ masks+40(FP), AX")
+	for g := 0; g < 4; g++ {
+		p("KMOVW %d(AX), K%d", 2*g, 4+g)
+	}
+	p("TESTQ CX, CX")
+	p("JZ %s_done", name)
+	label(name + "_loop")
+	for g, r := range []string{"R8", "R9", "R10", "R11"} {
+		p("KMOVW K%d, K1", 4+g)
+		p("VPXORD Z%d, Z%d, Z%d", g, g, g)
+		p("VPGATHERDD (%s)(Z31*1), K1, Z%d", r, g)
+	}
+	for g := 0; g < 4; g++ {
+		p("VMOVDQU32 Z%d, %d(DI)", g, 64*g)
+	}
+	for _, r := range []string{"R8", "R9", "R10", "R11"} {
+		p("ADDQ $4, %s", r)
+	}
+	p("ADDQ $256, DI")
+	p("DECQ CX")
+	p("JNZ %s_loop", name)
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// cvtToBF16 emits cvtF32ToBF16AVX512(dst *uint16, src *float32, n int):
+// n (a multiple of 16) float32 values to bfloat16, round to nearest even,
+// bit-exact with FloatToBF16 (denormals kept; NaNs quieted, sign and top
+// payload kept) using integer arithmetic: b + 0x7fff + (b>>16 & 1), >> 16.
+func cvtToBF16() {
+	name := "cvtF32ToBF16AVX512"
+	args := "dst *uint16, src *float32, n int"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-24\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ n+16(FP), CX")
+	p("MOVL $1, AX")
+	p("VPBROADCASTD AX, Z28")
+	p("MOVL $0x7fff, AX")
+	p("VPBROADCASTD AX, Z29")
+	p("MOVL $0x7fffffff, AX")
+	p("VPBROADCASTD AX, Z30")
+	p("MOVL $0x7f800000, AX")
+	p("VPBROADCASTD AX, Z31")
+	p("MOVL $0x40, AX")
+	p("VPBROADCASTD AX, Z27")
+	p("SHRQ $4, CX")
+	p("JZ %s_done", name)
+	label(name + "_loop")
+	p("VMOVDQU32 (SI), Z0")
+	p("VPSRLD $16, Z0, Z1")      // b >> 16
+	p("VPANDD Z28, Z1, Z2")      // lsb of the result
+	p("VPADDD Z29, Z0, Z3")      // b + 0x7fff
+	p("VPADDD Z2, Z3, Z3")       // + lsb
+	p("VPSRLD $16, Z3, Z3")      // rounded
+	p("VPANDD Z30, Z0, Z4")      // |b|
+	p("VPCMPUD $6, Z31, Z4, K1") // NaN: |b| > 0x7f800000
+	p("VPORD Z27, Z1, K1, Z3")   // NaN lanes: b>>16 | 0x40
+	p("VPMOVDW Z3, Y3")
+	p("VMOVDQU Y3, (DI)")
+	p("ADDQ $64, SI")
+	p("ADDQ $32, DI")
+	p("DECQ CX")
+	p("JNZ %s_loop", name)
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// packPanelT emits packPanelTAVX512(dst *uint32, src unsafe.Pointer, ld int,
+// n16 int): the panel packing of packPanel for 64 rows and n16 (a multiple
+// of 16) dwords per row, by 16×16 dword transposes in registers: each row
+// is read sequentially (a gather with rows kilobytes apart misses the TLB
+// on every lane). Per block of 16 rows × 16 dwords: unpack dwords and
+// qwords within 128-bit lanes, then two rounds of VSHUFI32X4 move the
+// lanes; rows r ≥ 16 of the block index the 16-byte lanes.
+func packPanelT() {
+	name := "packPanelTAVX512"
+	args := "dst *uint32, src unsafe.Pointer, ld int, n16 int"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ ld+16(FP), BX")
+	p("MOVQ n16+24(FP), CX")
+	p("SHRQ $4, CX")
+	p("JZ %s_done", name)
+	p("LEAQ (BX)(BX*2), DX") // 3·ld
+	label(name + "_chunk")
+	// R14 walks the four row groups of this chunk of 16 dwords.
+	p("MOVQ SI, R14")
+	p("MOVQ DI, R15")
+	for g := 0; g < 4; g++ {
+		// Row pointers: R8 rows 0–2, R9 3–5, R10 6–8, R11 9–11, R12
+		// 12–14, R13 15.
+		p("MOVQ R14, R8")
+		p("LEAQ (R8)(DX*1), R9")
+		p("LEAQ (R9)(DX*1), R10")
+		p("LEAQ (R10)(DX*1), R11")
+		p("LEAQ (R11)(DX*1), R12")
+		p("LEAQ (R12)(DX*1), R13")
+		bases := []string{"R8", "R9", "R10", "R11", "R12", "R13"}
+		for i := 0; i < 16; i++ {
+			b := bases[i/3]
+			switch i % 3 {
+			case 0:
+				p("VMOVDQU32 (%s), Z%d", b, i)
+			case 1:
+				p("VMOVDQU32 (%s)(BX*1), Z%d", b, i)
+			case 2:
+				p("VMOVDQU32 (%s)(BX*2), Z%d", b, i)
+			}
+		}
+		// Stage 1: dword interleave of row pairs.
+		for i := 0; i < 16; i += 2 {
+			p("VPUNPCKLDQ Z%d, Z%d, Z%d", i+1, i, 16+i)
+			p("VPUNPCKHDQ Z%d, Z%d, Z%d", i+1, i, 17+i)
+		}
+		// Stage 2: qword interleave; C[q][e] (q row quad, e column in
+		// lane) into Z(4q+e): lane L holds column 4L+e of rows 4q…4q+3.
+		for q := 0; q < 4; q++ {
+			a, b := 16+4*q, 16+4*q+2 // unpacklo of pairs (4q,4q+1), (4q+2,4q+3)
+			p("VPUNPCKLQDQ Z%d, Z%d, Z%d", b, a, 4*q)
+			p("VPUNPCKHQDQ Z%d, Z%d, Z%d", b, a, 4*q+1)
+			p("VPUNPCKLQDQ Z%d, Z%d, Z%d", b+1, a+1, 4*q+2)
+			p("VPUNPCKHQDQ Z%d, Z%d, Z%d", b+1, a+1, 4*q+3)
+		}
+		// Stages 3 and 4: 4×4 transpose of 128-bit lanes across
+		// C[0..3][e]; output column 4L+e in Z(16+4L+e).
+		for e := 0; e < 4; e++ {
+			c0, c1, c2, c3 := e, 4+e, 8+e, 12+e
+			u0, u1, u2, u3 := 16+e, 20+e, 24+e, 28+e
+			p("VSHUFI32X4 $0x88, Z%d, Z%d, Z%d", c1, c0, u0)
+			p("VSHUFI32X4 $0xdd, Z%d, Z%d, Z%d", c1, c0, u1)
+			p("VSHUFI32X4 $0x88, Z%d, Z%d, Z%d", c3, c2, u2)
+			p("VSHUFI32X4 $0xdd, Z%d, Z%d, Z%d", c3, c2, u3)
+			p("VSHUFI32X4 $0x88, Z%d, Z%d, Z%d", u2, u0, e)    // L=0
+			p("VSHUFI32X4 $0xdd, Z%d, Z%d, Z%d", u2, u0, 8+e)  // L=2
+			p("VSHUFI32X4 $0x88, Z%d, Z%d, Z%d", u3, u1, 4+e)  // L=1
+			p("VSHUFI32X4 $0xdd, Z%d, Z%d, Z%d", u3, u1, 12+e) // L=3
+		}
+		// Column j = 4L+e is in Z(4L+e) = Zj: store at row j of the
+		// panel, lanes 16g…16g+15.
+		for j := 0; j < 16; j++ {
+			p("VMOVDQU32 Z%d, %d(R15)", j, 256*j+64*g)
+		}
+		if g < 3 {
+			p("LEAQ (R13)(BX*1), R14")
+		}
+	}
+	p("ADDQ $64, SI")
+	p("ADDQ $4096, DI")
+	p("DECQ CX")
+	p("JNZ %s_chunk", name)
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// swiglu emits swigluAVX512(dst, gate, up *float32, n int, c *float32):
+// dst[i] = gate[i]/(1+exp(-gate[i]))·up[i] for n (a multiple of 16)
+// elements, exp as in expShiftSum (c: log2 e, -87, ln2 high, ln2 low, the
+// Taylor coefficients 1/i!) with its argument clamped to ±100 (exp
+// overflows to +Inf or underflows to 0 through VSCALEFPS).
+func swiglu() {
+	name := "swigluAVX512"
+	args := "dst *float32, gate *float32, up *float32, n int, c *float32"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-40\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ gate+8(FP), SI")
+	p("MOVQ up+16(FP), DX")
+	p("MOVQ n+24(FP), CX")
+	p("MOVQ c+32(FP), AX")
+	p("VBROADCASTSS 0(AX), Z22")
+	p("VBROADCASTSS 8(AX), Z18")
+	p("VBROADCASTSS 12(AX), Z19")
+	for i := 0; i <= 7; i++ {
+		p("VBROADCASTSS %d(AX), Z%d", 16+4*i, 23+i)
+	}
+	p("MOVL $0x42c80000, AX") // 100
+	p("VPBROADCASTD AX, Z20")
+	p("MOVL $0xc2c80000, AX") // -100
+	p("VPBROADCASTD AX, Z21")
+	p("SHRQ $4, CX")
+	p("JZ %s_done", name)
+	label(name + "_loop")
+	p("VMOVUPS (SI), Z0")
+	p("VXORPS Z1, Z1, Z1")
+	p("VSUBPS Z0, Z1, Z1") // t = -g
+	p("VMINPS Z20, Z1, Z1")
+	p("VMAXPS Z21, Z1, Z1")
+	p("VMULPS Z22, Z1, Z2")
+	p("VRNDSCALEPS $0, Z2, Z2")
+	p("VFNMADD231PS Z2, Z18, Z1")
+	p("VFNMADD231PS Z2, Z19, Z1")
+	p("VMOVAPS Z30, Z3")
+	for i := 6; i >= 0; i-- {
+		p("VFMADD213PS Z%d, Z1, Z3", 23+i)
+	}
+	p("VSCALEFPS Z2, Z3, Z3") // exp(-g)
+	p("VADDPS Z23, Z3, Z3")   // 1 + exp(-g) (Z23 holds 1/0! = 1)
+	p("VDIVPS Z3, Z0, Z0")
+	p("VMULPS (DX), Z0, Z0")
+	p("VMOVUPS Z0, (DI)")
+	p("ADDQ $64, SI")
+	p("ADDQ $64, DX")
+	p("ADDQ $64, DI")
+	p("DECQ CX")
+	p("JNZ %s_loop", name)
 	label(name + "_done")
 	p("VZEROUPPER")
 	p("RET")
@@ -787,8 +1166,16 @@ func main() {
 	sgemm()
 	streamSum()
 	softmaxKernels()
-	dequant(4)
-	dequant(8)
+	for _, bf16 := range []bool{false, true} {
+		dequant(4, bf16)
+		dequant(8, bf16)
+	}
+	gemmTile("F32")
+	gemmTile("BF16")
+	packPanel()
+	packPanelT()
+	cvtToBF16()
+	swiglu()
 	for _, s := range []isa{avx512, avx2} {
 		cvt(s, "F16")
 		cvt(s, "BF16")

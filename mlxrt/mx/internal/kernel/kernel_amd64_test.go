@@ -7,16 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
-
-func rnd(seed uint64, n int) []float32 {
-	r := rand.New(rand.NewPCG(seed, 1))
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = r.Float32()*2 - 1
-	}
-	return v
-}
 
 // isaTables returns the gemv tables this CPU can run, by name.
 func isaTables() map[string]struct {
@@ -145,31 +137,6 @@ func testGemvQ(t *testing.T) {
 	}
 }
 
-func TestSgemmMatchesGo(t *testing.T) {
-	for _, mnk := range [][3]int{{4, 6, 16}, {17, 13, 40}, {64, 64, 256}, {70, 130, 1030}, {3, 5, 7}, {9, 7, 8}} {
-		m, n, k := mnk[0], mnk[1], mnk[2]
-		t.Run(fmt.Sprint(m, n, k), func(t *testing.T) {
-			a, b := rnd(1, m*k), rnd(2, n*k)
-			ldc := n + 1
-			got := make([]float32, m*ldc)
-			for i := range got {
-				got[i] = 99 // SgemmNT overwrites
-			}
-			want := make([]float32, m*ldc)
-			SgemmNT(m, n, k, a, k, b, k, got, ldc)
-			sgemmNTGo(m, n, k, a, k, b, k, want, ldc)
-			for i := 0; i < m; i++ {
-				for j := 0; j < n; j++ {
-					g, w := got[i*ldc+j], want[i*ldc+j]
-					if math.Abs(float64(g-w)) > 1e-5*math.Sqrt(float64(k)) {
-						t.Fatalf("c[%d,%d] = %v, want %v", i, j, g, w)
-					}
-				}
-			}
-		})
-	}
-}
-
 func TestAxpyRowsMatchesGo(t *testing.T) {
 	for _, kind := range []WKind{WF32, WF16, WBF16} {
 		for _, d := range []int{8, 16, 64, 80, 128, 200} {
@@ -286,6 +253,30 @@ func TestStreamSum(t *testing.T) {
 		}
 		if got, want := StreamSum(buf), streamSumGo(buf); got != want {
 			t.Fatalf("n=%d: %d, want %d", n, got, want)
+		}
+	}
+}
+
+func TestPackTransposeMatchesGather(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512")
+	}
+	for _, n := range []int{16, 37, 64, 200} {
+		ld := 4*n + 12
+		src := make([]byte, 64*ld)
+		r := rand.New(rand.NewPCG(1, uint64(n)))
+		for i := range src {
+			src[i] = byte(r.Uint32())
+		}
+		got, want := make([]uint32, n*tileN), make([]uint32, n*tileN)
+		packB(got, unsafe.Pointer(&src[0]), ld, n, tileN)
+		usePackT = false
+		packB(want, unsafe.Pointer(&src[0]), ld, n, tileN)
+		usePackT = true
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("n=%d: panel[%d] (step %d row %d) = %#x, want %#x", n, i, i/tileN, i%tileN, got[i], want[i])
+			}
 		}
 	}
 }

@@ -145,6 +145,30 @@ func dequant4AVX512(dst *float32, w *uint32, s *float32, b *float32, groups int,
 func dequant8AVX512(dst *float32, w *uint32, s *float32, b *float32, groups int, gs int, consts *int32)
 
 //go:noescape
+func dequant4BF16AVX512(dst *uint16, w *uint32, s *float32, b *float32, groups int, gs int, consts *int32)
+
+//go:noescape
+func dequant8BF16AVX512(dst *uint16, w *uint32, s *float32, b *float32, groups int, gs int, consts *int32)
+
+//go:noescape
+func gemmF326x64AVX512(a unsafe.Pointer, lda int, b unsafe.Pointer, c *float32, ldc int, kp int, mr int, acc int)
+
+//go:noescape
+func gemmBF166x64AVX512(a unsafe.Pointer, lda int, b unsafe.Pointer, c *float32, ldc int, kp int, mr int, acc int)
+
+//go:noescape
+func packPanelAVX512(dst *uint32, src unsafe.Pointer, ld int, n int, idx *int32, masks *uint16)
+
+//go:noescape
+func packPanelTAVX512(dst *uint32, src unsafe.Pointer, ld int, n16 int)
+
+//go:noescape
+func cvtF32ToBF16AVX512(dst *uint16, src *float32, n int)
+
+//go:noescape
+func swigluAVX512(dst *float32, gate *float32, up *float32, n int, c *float32)
+
+//go:noescape
 func cvtF16AVX512(dst *float32, src *uint16, n int)
 
 //go:noescape

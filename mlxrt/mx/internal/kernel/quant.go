@@ -25,14 +25,17 @@ func (p *QParams) Groups() int { return p.K / p.GS }
 
 // QX is an activation row quantized to int8 for the integer dot product with
 // quantized weights: each run of 32/Bits elements (one packed weight word) has
-// its own scale XS and the exact float sum XSum of its elements, so that
-// dot(x, w) = Σ_words S·XS·Σ(q·xq) + B·XSum. The quantization error of x is at
-// most |x|max/254 per 32/Bits-element block.
+// its own scale XS and the sum XSum of its rounded elements, so that
+// dot(x̂, w) = Σ_words S·XS·Σ(q·xq) + B·XSum with x̂ = XS·xq. Both terms use
+// the same rounded x̂, so the result is the exact product of the dequantized
+// weights with x̂ (up to float32 rounding): its error against x is Σw(x̂−x),
+// where each |x̂−x| is at most max|x_blk|/254 for the element's 32/Bits-element
+// block.
 type QX struct {
 	K, Bits int
 	Q       []int8    // K values; for 4 bits each full 128-element chunk is stored evens first, then odds
 	XS      []float32 // per word block: scale of Q (max|x|/127)
-	XSum    []float32 // per word block: Σx, exact
+	XSum    []float32 // per word block: Σx̂ = XS·Σxq
 }
 
 // Prepare quantizes x (len K) for weights of the given bit width, reusing
@@ -47,16 +50,14 @@ func (q *QX) Prepare(x []float32, bits int) {
 	q.XSum = growF(q.XSum, nw)
 	for w := 0; w < nw; w++ {
 		blk := x[w*epw : (w+1)*epw]
-		var mx, sum float32
+		var mx float32
 		for _, v := range blk {
-			sum += v
 			if a := float32(math.Abs(float64(v))); a > mx {
 				mx = a
 			}
 		}
-		q.XSum[w] = sum
 		if mx == 0 {
-			q.XS[w] = 0
+			q.XS[w], q.XSum[w] = 0, 0
 			for j := range blk {
 				q.Q[q.pos(w*epw+j)] = 0
 			}
@@ -64,9 +65,15 @@ func (q *QX) Prepare(x []float32, bits int) {
 		}
 		q.XS[w] = mx / 127
 		inv := 127 / mx
+		var sum int32
 		for j, v := range blk {
-			q.Q[q.pos(w*epw+j)] = int8(math.RoundToEven(float64(v * inv)))
+			xq := int8(math.RoundToEven(float64(v * inv)))
+			q.Q[q.pos(w*epw+j)] = xq
+			sum += int32(xq)
 		}
+		// The bias term uses the rounded values too: B·Σx̂ pairs with
+		// S·Σq·x̂, so the error is Σw(x̂−x) rather than Σ(w−B)(x̂−x).
+		q.XSum[w] = q.XS[w] * float32(sum)
 	}
 }
 

@@ -58,3 +58,17 @@ func streamSumGo(buf []uint64) uint64 {
 	}
 	return s0 + s1 + s2 + s3
 }
+
+// SwiGLU writes silu(gate[i])·up[i] = gate[i]/(1+exp(-gate[i]))·up[i] into
+// dst[i] for i < len(dst); the vector path is within a few float32 ulp of
+// the float64-exp reference.
+func SwiGLU(dst, gate, up []float32) {
+	gate, up = gate[:len(dst)], up[:len(dst)]
+	swiGLU(dst, gate, up)
+}
+
+func swiGLUGo(dst, gate, up []float32) {
+	for i, g := range gate {
+		dst[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+	}
+}

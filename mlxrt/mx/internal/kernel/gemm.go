@@ -1,0 +1,73 @@
+package kernel
+
+import "sync"
+
+// GemmBF16NT computes C[i*ldc+j] = Σ_p A[i*lda+p]·B[j*ldb+p] for i < m,
+// j < n (C = A·Bᵀ, both operands row-major with k-long rows of bfloat16 bit
+// patterns), overwriting C. Products of bfloat16 values are exact in
+// float32 and accumulate in float32 (two products per step on CPUs with
+// AVX512_BF16, see HasBF16; elsewhere one at a time).
+func GemmBF16NT(m, n, k int, a []uint16, lda int, b []uint16, ldb int, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	_ = a[(m-1)*lda+k-1]
+	_ = b[(n-1)*ldb+k-1]
+	_ = c[(m-1)*ldc+n-1]
+	gemmBF16NT(m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+func gemmBF16NTGo(m, n, k int, a []uint16, lda int, b []uint16, ldb int, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		ai := a[i*lda : i*lda+k]
+		for j := 0; j < n; j++ {
+			bj := b[j*ldb : j*ldb+k]
+			var s float32
+			for p, v := range ai {
+				s += bf16(v) * bf16(bj[p])
+			}
+			c[i*ldc+j] = s
+		}
+	}
+}
+
+// RoundBF16 converts len(dst) float32 values of src to bfloat16 bit
+// patterns, rounding to nearest even (as FloatToBF16), vectorised where
+// the CPU allows.
+func RoundBF16(dst []uint16, src []float32) { f32ToBF16(dst, src[:len(dst)]) }
+
+// DequantRowsBF16 writes rows [r0, r1) of p as consecutive bfloat16 rows of
+// dst (len ≥ (r1-r0)·K): each element scale·q + bias computed in float32
+// and rounded to nearest even (on the vector path, values below 2^-126
+// become zero).
+func DequantRowsBF16(p *QParams, r0, r1 int, dst []uint16) {
+	if r1 <= r0 {
+		return
+	}
+	_ = p.W[r1*p.WordsPerRow()-1]
+	_ = p.S[r1*p.Groups()-1]
+	_ = p.B[r1*p.Groups()-1]
+	_ = dst[(r1-r0)*p.K-1]
+	dequantRowsBF16(p, r0, r1, dst)
+}
+
+func dequantRowsBF16Go(p *QParams, r0, r1 int, dst []uint16) {
+	row := make([]float32, p.K)
+	for r := r0; r < r1; r++ {
+		DequantRow(p, r, row)
+		f32ToBF16Go(dst[(r-r0)*p.K:(r-r0+1)*p.K], row)
+	}
+}
+
+// panelPool recycles the packed B panels of the GEMMs (one per goroutine
+// in flight; up to 64·k dwords each).
+var panelPool = sync.Pool{New: func() any { return new([]uint32) }}
+
+func getPanel(n int) *[]uint32 {
+	b := panelPool.Get().(*[]uint32)
+	if cap(*b) < n {
+		*b = make([]uint32, n)
+	}
+	*b = (*b)[:n]
+	return b
+}

@@ -1,0 +1,255 @@
+package realtime
+
+import (
+	"errors"
+	"io"
+
+	"github.com/ominix/ominix-api/pipeline"
+	"github.com/ominix/ominix-api/sessions"
+)
+
+// errNoResponder answers responses on a server configured without one.
+var errNoResponder = &pipeline.Error{Kind: pipeline.KindUnavailable, Code: "service_unavailable",
+	Message: "This server runs no language model or speech synthesis for conversations."}
+
+// respTasks are the tasks of one response: the LLM generation and, for
+// audio output, the synthesis its text feeds.
+type respTasks struct {
+	chat, speech *respTask
+	syn          *pipeline.Synthesis
+}
+
+// respTask is one task of a response on its own request-scoped session,
+// so the work is counted, observable, and cancelled when the subscriber
+// closes. Its fields are the loop's, except sub, which its pump reads.
+type respTask struct {
+	respID  string
+	src     Source
+	sess    *sessions.Session
+	sub     *sessions.Subscriber
+	ended   bool // the terminal event arrived (or the task was dropped)
+	stopped bool // the response ended: later events are dropped
+}
+
+func (d *driver) actResponse(a Action) (Output, bool) {
+	switch a := a.(type) {
+	case StartResponse:
+		if err := d.startResponse(a); err != nil {
+			d.cfg.Logger.Info("realtime: response could not start", "response", a.ResponseID, "err", err)
+			return d.m.ResponseFailed(a.ResponseID, err), true
+		}
+	case SpeakText:
+		if rt := d.resps[a.ResponseID]; rt != nil && rt.syn != nil {
+			if err := rt.syn.Push(a.Text); err != nil {
+				return d.m.ResponseFailed(a.ResponseID, err), true
+			}
+		}
+	case EndSpeech:
+		if rt := d.resps[a.ResponseID]; rt != nil && rt.syn != nil {
+			rt.syn.Close()
+		}
+	case StopResponse:
+		d.stopResponse(a.ResponseID)
+	}
+	return Output{}, false
+}
+
+// startResponse starts the synthesis (audio output) and then the LLM. On
+// failure the tasks already started stay registered, so the StopResponse
+// of the Machine's answer ends them.
+func (d *driver) startResponse(a StartResponse) error {
+	if d.cfg.Responder == nil {
+		return errNoResponder
+	}
+	rt := &respTasks{}
+	d.resps[a.ResponseID] = rt
+	req := a.Chat
+	if err := d.fit(&req); err != nil {
+		return err
+	}
+	if a.Audio {
+		t, err := d.newRespTask(a.ResponseID, SourceSpeech, sessions.KindSpeech)
+		if err != nil {
+			return err
+		}
+		syn, err := d.cfg.Responder.Speak(t.sess.Context(), a.Speech, t.sess)
+		if err != nil {
+			d.endRespTask(t)
+			return err
+		}
+		t.sess.Attach(syn)
+		rt.speech, rt.syn = t, syn
+		d.runRespTask(t)
+	}
+	t, err := d.newRespTask(a.ResponseID, SourceChat, sessions.KindChat)
+	if err != nil {
+		return err
+	}
+	if _, err := d.cfg.Responder.Chat(t.sess.Context(), &req, t.sess); err != nil {
+		d.endRespTask(t)
+		return err
+	}
+	rt.chat = t
+	d.runRespTask(t)
+	return nil
+}
+
+func (d *driver) newRespTask(id string, src Source, kind sessions.Kind) (*respTask, error) {
+	sess, err := d.cfg.Sessions.Create(d.ctx, kind, true)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := sess.Subscribe(0)
+	if err != nil {
+		d.cfg.Sessions.Remove(sess)
+		return nil, err
+	}
+	return &respTask{respID: id, src: src, sess: sess, sub: sub}, nil
+}
+
+func (d *driver) runRespTask(t *respTask) {
+	t.sess.Started()
+	d.wg.Add(1)
+	go d.pumpResp(t)
+}
+
+// endRespTask forgets a task: closing its (only) subscriber cancels the
+// work of its request-scoped session if it still runs.
+func (d *driver) endRespTask(t *respTask) {
+	if t.ended {
+		return
+	}
+	t.ended = true
+	t.sub.Close()
+	d.cfg.Sessions.Remove(t.sess)
+}
+
+// pumpResp forwards a response task's events to the loop until its
+// terminal event, or until its subscriber is closed.
+func (d *driver) pumpResp(t *respTask) {
+	defer d.wg.Done()
+	for {
+		e, err := t.sub.Next(d.ctx)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && d.ctx.Err() == nil {
+				// Dropped by the slow-consumer policy: the task failed.
+				select {
+				case d.engine <- taskEvent{rt: t, ev: pipeline.Failed{Err: err}}:
+				case <-d.ctx.Done():
+				}
+			}
+			return
+		}
+		select {
+		case d.engine <- taskEvent{rt: t, ev: e.Event}:
+		case <-d.ctx.Done():
+			return
+		}
+	}
+}
+
+func (d *driver) responseEvent(t *respTask, ev pipeline.Event) error {
+	if t.stopped {
+		return nil
+	}
+	if pipeline.Terminal(ev) {
+		d.endRespTask(t)
+	}
+	return d.apply(d.m.ResponseEvent(t.respID, t.src, ev), "")
+}
+
+// stopResponse ends a response's tasks; work still running is cancelled
+// at its next step.
+func (d *driver) stopResponse(id string) {
+	rt := d.resps[id]
+	if rt == nil {
+		return
+	}
+	delete(d.resps, id)
+	for _, t := range []*respTask{rt.chat, rt.speech} {
+		if t != nil {
+			t.stopped = true
+			d.endRespTask(t)
+		}
+	}
+}
+
+func (d *driver) stopResponses() {
+	for id := range d.resps {
+		d.stopResponse(id)
+	}
+}
+
+// fit trims req's history so the prompt leaves room for the answer: the
+// oldest messages after the leading system messages go first, until
+// prompt + min(MaxTokens, a quarter of the context) tokens fit the
+// context (a binary search over how many to drop, measuring each
+// candidate with the LLM's Prepare). The newest message always stays;
+// when it alone does not fit, Chat reports context_length_exceeded.
+func (d *driver) fit(req *pipeline.ChatRequest) error {
+	slots := d.cfg.Responder.Slots()
+	if slots == nil {
+		return nil
+	}
+	lease, err := slots.Acquire(pipeline.LLMSlot)
+	if err != nil {
+		return err
+	}
+	defer lease.Release()
+	llm, ok := lease.Model().(pipeline.LLM)
+	ctxLen := 0
+	if ok {
+		ctxLen = llm.Info().ContextLength
+	}
+	if ctxLen <= 0 {
+		return nil
+	}
+	reserve := ctxLen / 4
+	if req.MaxTokens > 0 && req.MaxTokens < reserve {
+		reserve = req.MaxTokens
+	}
+	sys := 0
+	for sys < len(req.Messages) && req.Messages[sys].Role == roleSystem {
+		sys++
+	}
+	head, body := req.Messages[:sys], req.Messages[sys:]
+	with := func(drop int) []pipeline.Message {
+		return append(append([]pipeline.Message(nil), head...), body[drop:]...)
+	}
+	fits := func(drop int) (bool, error) {
+		r := *req
+		r.Messages = with(drop)
+		seq, err := llm.Prepare(&r)
+		if err != nil {
+			if e := pipeline.AsError(err); e.Kind == pipeline.KindInvalid && e.Code == "context_length_exceeded" {
+				return false, nil
+			}
+			return false, err
+		}
+		n := seq.PromptTokens()
+		seq.Release() // never stepped: no thread state to free
+		return n+reserve <= ctxLen, nil
+	}
+	if ok, err := fits(0); ok || err != nil || len(body) < 2 {
+		return err
+	}
+	lo, hi := 1, len(body)-1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		ok, err := fits(mid)
+		if err != nil {
+			return err
+		}
+		if ok {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	// A tool result without the call it answers confuses chat templates.
+	for lo < len(body)-1 && body[lo].Role == "tool" {
+		lo++
+	}
+	req.Messages = with(lo)
+	return nil
+}
