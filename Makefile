@@ -35,6 +35,8 @@ fuzz: ## a minute of each parser fuzzer
 	$(GO) test -tags '$(TAGS)' -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./mlxrt/audio
 	$(GO) test -run '^$$' -fuzz FuzzClientEvent -fuzztime 60s ./transport/realtime
 	$(GO) test -run '^$$' -fuzz FuzzDecodeChatRequest -fuzztime 60s ./transport/openai
+	$(GO) test -run '^$$' -fuzz FuzzChatHandler -fuzztime 60s -fuzzminimizetime 5s ./transport
+	$(GO) test -run '^$$' -fuzz FuzzResolveModelName -fuzztime 30s ./transport
 
 lint: ## gofmt, go vet, go mod tidy leaves no diff
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"

@@ -66,9 +66,8 @@ func (s *Server) checkVoice(req *audioapi.SpeechRequest) error {
 }
 
 // ttsRefAudio is the configured voice-cloning reference audio
-// (TTS_REF_AUDIO). Transport Options do not carry it yet, so it is empty:
-// requests that name no voice use the engine's default voice.
-func (s *Server) ttsRefAudio() string { return "" }
+// (TTS_REF_AUDIO, Options.TTSRefAudio).
+func (s *Server) ttsRefAudio() string { return s.opts.TTSRefAudio }
 
 // speechJob is one synthesis on a request-scoped session.
 type speechJob struct {

@@ -8,12 +8,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ominix/ominix-api/pipeline"
+	"github.com/ominix/ominix-api/pipeline/pipelinetest"
 	rt "github.com/ominix/ominix-api/transport/realtime/realtimetest"
 )
 
@@ -100,4 +103,68 @@ func TestNodeSDKRealtime(t *testing.T) {
 		})
 	}
 	require.Eventually(t, func() bool { return e.reg.Active() == 0 }, wait, time.Millisecond)
+}
+
+// TestNodeSDKRealtimeConversation drives a conversation turn through the
+// openai npm package's realtime clients (GA over both clients, beta over
+// OpenAIRealtimeWS): a typed user message and response.create must bring
+// audio deltas, transcript deltas that spell the answer, and
+// response.done "completed" with usage.
+func TestNodeSDKRealtimeConversation(t *testing.T) {
+	node := nodeOrSkip(t)
+	e := newAudioEnv(t, "sk-node-test", func(o *envOptions) {
+		o.noStart = true
+		o.llm = &pipelinetest.LLM{Script: func(req *pipeline.ChatRequest) []string {
+			return pipelinetest.Words("You asked about " + req.Messages[len(req.Messages)-1].Content + ". Here is the answer.")
+		}}
+	})
+	e.http.StartTLS()
+	e.url = e.http.URL
+
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.http.Certificate().Raw}), 0o600))
+	args := []string{"conversation.mjs", e.url + "/v1", "the weather"}
+	if exec.Command(node, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)").Run() != nil {
+		args = append([]string{"--experimental-websocket"}, args...) // Node 20 and 21
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Dir = npmDir
+	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+ca)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "node conversation.mjs: %s", stderr.String())
+
+	type run struct {
+		Types      []string
+		AudioBytes int
+		Transcript string
+		Final      string
+		Status     string
+		Usage      map[string]any
+		Errors     []string
+	}
+	var got map[string]run
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &got), "%s", stdout.String())
+	require.Len(t, got, 3)
+	const want = "You asked about the weather. Here is the answer."
+	for name, r := range got {
+		t.Run(name, func(t *testing.T) {
+			assert.Empty(t, r.Errors)
+			assert.Equal(t, "completed", r.Status, "types: %v", r.Types)
+			assert.Equal(t, want, r.Transcript)
+			assert.Equal(t, want, r.Final)
+			// The scripted voice: 10 ms per character of each clause, 24 kHz PCM16.
+			assert.InDelta(t, (len("You asked about the weather.")+len("Here is the answer."))*10*48, r.AudioBytes, 96)
+			assert.Positive(t, r.Usage["output_tokens"])
+			delta := "response.output_audio.delta"
+			if name == "ws_beta" {
+				delta = "response.audio.delta"
+			}
+			assert.Less(t, slices.Index(r.Types, delta), slices.Index(r.Types, "response.done"))
+		})
+	}
+	e.idle()
 }

@@ -399,13 +399,21 @@ func TestRealtimeModelConnection(t *testing.T) {
 	c := rt.Dial(t, wsURL(e, "/v1/realtime?model=gpt-realtime"), nil)
 	created := c.Next()
 	assert.Equal(t, "realtime", created.Get("session", "type"))
-	c.Append(rt.PCM16(rt.Tone(24000, 100, 440, 0.5)))
-	assert.Equal(t, "unsupported_session_type", c.WaitFor("error").Get("error", "code"))
 	c.Send(map[string]any{"type": "session.update", "session": map[string]any{"type": "transcription"}})
 	assert.Equal(t, "transcription", c.WaitFor("session.updated").Get("session", "type"))
 	c.Append(rt.PCM16(rt.Utterances(24000, 1, 300, 400, 700)))
 	c.WaitFor("conversation.item.input_audio_transcription.completed")
+	assert.Zero(t, c.Count("response.created"), "transcription sessions do not answer")
 	realtimeCheck(t, c, false)
+
+	// A conversation that holds items stays a conversation.
+	c2 := rt.Dial(t, wsURL(e, "/v1/realtime?model=gpt-realtime"), nil)
+	c2.Next()
+	c2.Send(map[string]any{"type": "conversation.item.create", "item": map[string]any{"type": "message", "role": "user",
+		"content": []map[string]any{{"type": "input_text", "text": "hi"}}}})
+	c2.Send(map[string]any{"type": "session.update", "session": map[string]any{"type": "transcription"}})
+	assert.Equal(t, "session_type_change", c2.WaitFor("error").Get("error", "code"))
+	realtimeCheck(t, c2, false)
 }
 
 func TestRealtimeHTTPErrors(t *testing.T) {

@@ -85,6 +85,12 @@ type Options struct {
 	// keep proxies from timing out. Zero means sse.DefaultKeepAlive (15s);
 	// negative disables keepalives.
 	KeepAlive time.Duration
+	// TTSRefAudio is the operator's voice-cloning reference audio
+	// (TTS_REF_AUDIO). When set, a speech request naming no voice asks for
+	// the cloned voice, which no built-in engine can make: it is refused
+	// with a clear error instead of silently using another voice. Empty
+	// means requests without a voice use the engine's default voice.
+	TTSRefAudio string
 	// LoadTimeout bounds one POST /v1/models/load. Zero means
 	// DefaultLoadTimeout (5 minutes).
 	LoadTimeout time.Duration

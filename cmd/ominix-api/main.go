@@ -102,7 +102,7 @@ func serve(ctx context.Context, cfg Config, eng *engines, log *slog.Logger) erro
 	}, &transport.Options{
 		APIKey: cfg.APIKey, CORSOrigins: cfg.CORSOrigins, ModelRoots: cfg.ModelRoots,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes,
-		WriteTimeout: cfg.WriteTimeout, KeepAlive: cfg.KeepAlive,
+		WriteTimeout: cfg.WriteTimeout, KeepAlive: cfg.KeepAlive, TTSRefAudio: cfg.TTSRefAudio,
 	})
 	if err != nil {
 		return err

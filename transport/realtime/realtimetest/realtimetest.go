@@ -136,6 +136,11 @@ func SchemaInstance(raw []byte, beta bool) (name string, inst []byte) {
 		return "", raw
 	}
 	typ, _ := m["type"].(string)
+	if sess, ok := m["session"].(map[string]any); ok && beta && sess["type"] != nil {
+		// A GA session object (it has a type) sent before the client
+		// chose the beta dialect.
+		beta = false
+	}
 	name = SchemaName(typ, beta)
 	if spec, ok := betaSpecTypes[typ]; ok && beta {
 		m["type"] = spec

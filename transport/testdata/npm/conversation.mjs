@@ -1,0 +1,64 @@
+// Drives ominix-api's /v1/realtime conversation sessions with the official
+// openai npm client: OpenAIRealtimeWebSocket (Node's global WebSocket, API
+// key in the sub-protocol) and OpenAIRealtimeWS (the `ws` package, key in
+// the Authorization header) in the GA dialect, and OpenAIRealtimeWS in
+// the beta dialect. Each run configures a conversation session, adds a
+// typed user message, asks for a response and collects the audio and
+// transcript deltas until response.done.
+// Usage: node conversation.mjs <baseURL> <user text>
+// (baseURL like https://127.0.0.1:1234/v1; the certificate must be trusted
+// through NODE_EXTRA_CA_CERTS). Prints one JSON object per run, keyed by
+// run name; exits non-zero on any client error.
+import OpenAI from "openai";
+import { OpenAIRealtimeWebSocket } from "openai/realtime/websocket";
+import { OpenAIRealtimeWS } from "openai/realtime/ws";
+
+const [baseURL, text] = process.argv.slice(2);
+const client = new OpenAI({ baseURL, apiKey: "sk-node-test", maxRetries: 0 });
+
+function run(rt, beta) {
+  return new Promise((resolve, reject) => {
+    const out = { types: [], audioBytes: 0, transcript: "", errors: [], firstAudioBeforeDone: false };
+    const timer = setTimeout(() => reject(new Error("timed out; saw " + out.types.join(","))), 60000);
+    rt.on("error", (err) => { out.errors.push(String(err.message ?? err)); });
+    rt.on("event", (ev) => {
+      out.types.push(ev.type);
+      switch (ev.type) {
+        case "session.created":
+          rt.send(beta
+            ? { type: "session.update", session: { modalities: ["text", "audio"], voice: "alloy", instructions: "Be brief.",
+                output_audio_format: "pcm16", turn_detection: null } }
+            : { type: "session.update", session: { type: "realtime", output_modalities: ["audio"], instructions: "Be brief.",
+                audio: { output: { format: { type: "audio/pcm", rate: 24000 }, voice: "alloy" }, input: { turn_detection: null } } } });
+          break;
+        case "session.updated":
+          rt.send({ type: "conversation.item.create", item: { type: "message", role: "user",
+            content: [{ type: "input_text", text }] } });
+          rt.send({ type: "response.create" });
+          break;
+        case "response.output_audio.delta":
+        case "response.audio.delta":
+          out.audioBytes += Buffer.from(ev.delta, "base64").length;
+          break;
+        case "response.output_audio_transcript.delta":
+        case "response.audio_transcript.delta":
+          out.transcript += ev.delta;
+          break;
+        case "response.done":
+          out.status = ev.response.status;
+          out.usage = ev.response.usage;
+          out.final = ev.response.output?.[0]?.content?.[0]?.transcript;
+          clearTimeout(timer);
+          rt.close();
+          resolve(out);
+          break;
+      }
+    });
+  });
+}
+
+const result = {};
+result.websocket_ga = await run(new OpenAIRealtimeWebSocket({ model: "gpt-realtime" }, client), false);
+result.ws_ga = await run(new OpenAIRealtimeWS({ model: "gpt-realtime" }, client), false);
+result.ws_beta = await run(new OpenAIRealtimeWS({ model: "gpt-realtime", options: { headers: { "OpenAI-Beta": "realtime=v1" } } }, client), true);
+process.stdout.write(JSON.stringify(result));
