@@ -15,6 +15,7 @@ import (
 
 	"github.com/ominix/ominix-api/mlxrt/audio"
 	"github.com/ominix/ominix-api/mlxrt/llm"
+	"github.com/ominix/ominix-api/mlxrt/mx"
 	"github.com/ominix/ominix-api/mlxrt/speech/flite"
 	"github.com/ominix/ominix-api/mlxrt/speech/pocketsphinx"
 	"github.com/ominix/ominix-api/pipeline"
@@ -36,6 +37,7 @@ type turnTiming struct {
 	status        string
 	fromLastFrame time.Duration // last speech frame sent → first audio delta
 	fromStopped   time.Duration // speech_stopped received → first audio delta
+	transcribed   time.Duration // speech_stopped → the turn\'s transcript (the LLM starts then)
 	firstToDone   time.Duration // first audio delta → response.done
 	audioSeconds  float64
 }
@@ -70,6 +72,7 @@ func speakTurn(t *testing.T, e *env, maxTokens any) turnTiming {
 	for _, ev := range c.Events {
 		if ev.Type == "conversation.item.input_audio_transcription.completed" && tt.heard == "" {
 			tt.heard = ev.Str("transcript")
+			tt.transcribed = ev.At.Sub(c.Events[stopped].At)
 		}
 	}
 	tt.answer = joined(c, "response.output_audio_transcript.delta", id)
@@ -84,8 +87,9 @@ func speakTurn(t *testing.T, e *env, maxTokens any) turnTiming {
 func (tt turnTiming) log(t *testing.T, what string) {
 	t.Helper()
 	t.Logf("%s: heard %q; answered %.1f s of audio (%q, %s)", what, tt.heard, tt.audioSeconds, clipText(tt.answer, 80), tt.status)
-	t.Logf("%s: first audio %v after the last speech frame was sent (silence_duration_ms 500 included), %v after speech_stopped; response.done %v after the first audio",
-		what, tt.fromLastFrame.Round(time.Millisecond), tt.fromStopped.Round(time.Millisecond), tt.firstToDone.Round(time.Millisecond))
+	t.Logf("%s: first audio %v after the last speech frame was sent (silence_duration_ms 500 included), %v after speech_stopped (transcript after %v); response.done %v after the first audio",
+		what, tt.fromLastFrame.Round(time.Millisecond), tt.fromStopped.Round(time.Millisecond), tt.transcribed.Round(time.Millisecond),
+		tt.firstToDone.Round(time.Millisecond))
 }
 
 func clipText(s string, n int) string {
@@ -134,6 +138,9 @@ func TestE2ERealtimeVoiceTurn(t *testing.T) {
 		require.NoError(t, err)
 		model, err := llm.Load(context.Background(), dir, &llm.Options{ID: "qwen3-f32"})
 		require.NoError(t, err)
+		// After the server stops (cleanups run last first): the CPU
+		// backend's workers, for the goroutine-leak check.
+		t.Cleanup(mx.Shutdown)
 		e := newVoiceEnv(t, model)
 		tt := speakTurn(t, e, 48)
 		tt.log(t, "tiny qwen3, max_output_tokens 48")

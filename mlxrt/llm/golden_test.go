@@ -118,18 +118,18 @@ var modes = []mode{{"exact", true}, {"default", false}}
 //
 // default, quantized: prefill chunks multiply bfloat16-rounded activations
 // with bfloat16-rounded dequantized weights (measured ≤ 0.22 on these
-// models, below spread.bf16_compute_vs_ref); decode rows round each
-// activation block of 4 or 8 elements to int8 and use the rounded values
-// in both the scale and the bias term, so the error is Σw(x̂−x), the
-// quantity the generator simulated with coarser blocks of 32
-// (act_int8_vs_ref; measured ≤ 0.29 through the decode path, feeding the
-// prompt one token at a time). The budget is that spread.
+// models, below spread.bf16_compute_vs_ref); decode rows round activations
+// to int8 per block of 32 and use the rounded values in both the scale and
+// the bias term, so the error is Σw(x̂−x): the scheme the generator
+// simulated (act_int8_vs_ref), measured ≤ 0.41 through the decode path
+// (feeding the prompt one token at a time; 0.60–0.92 before the bias term
+// used x̂). The budget is 1.5 times that spread (it was 3 times).
 func (gm *goldenModel) atol(m mode) float64 {
 	switch {
 	case m.exact || gm.g.Weights == "float32":
 		return gm.g.Tolerance.LogitsAtol
 	case gm.quantized():
-		return gm.g.Spread.ActInt8
+		return 1.5 * gm.g.Spread.ActInt8
 	}
 	return 2 * gm.g.Spread.BF16
 }

@@ -16,6 +16,8 @@ type model struct {
 	w     *weights
 	eps   float32
 	scale float32 // attention scale, YaRN's attention factor folded in
+	// quantized: the layers' projections are MLX-quantized.
+	quantized bool
 }
 
 func newModel(cfg *config.Config, w *weights) *model {
@@ -24,7 +26,8 @@ func newModel(cfg *config.Config, w *weights) *model {
 	a := cfg.RoPE.AttentionFactor
 	return &model{
 		cfg: cfg, w: w, eps: float32(cfg.RMSNormEps),
-		scale: float32(a * a / math.Sqrt(float64(cfg.HeadDim))),
+		scale:     float32(a * a / math.Sqrt(float64(cfg.HeadDim))),
+		quantized: len(w.layers) > 0 && w.layers[0].o.q != nil,
 	}
 }
 
@@ -58,7 +61,7 @@ func (m *model) forward(ids []int, spans []span, all bool) *mx.Array {
 	}
 	h := m.w.embed.take(ids)
 	attn := make([]float32, len(ids)*c.NumHeads*c.HeadDim)
-	in := projInput(len(ids), spans)
+	in := m.projInput(len(ids), spans)
 	for li := range m.w.layers {
 		l := &m.w.layers[li]
 		x := in(mx.RMSNorm(h, l.inNorm, m.eps))
@@ -88,24 +91,25 @@ func (m *model) forward(ids []int, spans []span, all bool) *mx.Array {
 	return m.w.head.apply(mx.RMSNorm(h, m.w.norm, m.eps))
 }
 
-// bf16Rows is the chunk size from which a model with a bfloat16 KV cache
-// feeds its projections bfloat16 activations.
-const bf16Rows = 16
-
-// projInput returns the conversion a forward pass applies to the inputs of
-// its projections. With a bfloat16 KV cache (the default for bf16 and
-// quantized checkpoints: the model computes in bfloat16, as MLX runs them)
-// and at least bf16Rows rows (prefill), activations are rounded to
-// bfloat16 so that mx multiplies them with the bf16 GEMM (VDPBF16PS, twice
-// the float32 rate, float32 accumulation). Decode rows stay float32: the
-// matrix-vector products are memory-bound, so rounding would only cost
-// accuracy. With an F32 or F16 cache everything stays float32.
-func projInput(rows int, spans []span) func(*mx.Array) *mx.Array {
-	if rows < bf16Rows || len(spans) == 0 || spans[0].cache.k[0].DType() != mx.BF16 {
+// projInput returns the conversion a forward pass of rows rows applies to
+// the inputs of its projections. With a bfloat16 KV cache (the default for
+// bf16 and quantized checkpoints: the model computes in bfloat16, as MLX
+// runs them) activations are rounded to bfloat16, so that mx multiplies
+// bf16 weights with VDPBF16PS (two products per float32 lane and
+// instruction, float32 accumulation) in prefill and decode alike. Decode
+// rows (fewer than bf16Rows) of quantized models stay float32: the
+// quantized kernels round them to int8 themselves. With an F32 or F16
+// cache everything stays float32.
+func (m *model) projInput(rows int, spans []span) func(*mx.Array) *mx.Array {
+	if len(spans) == 0 || spans[0].cache.k[0].DType() != mx.BF16 || m.quantized && rows < bf16Rows {
 		return func(x *mx.Array) *mx.Array { return x }
 	}
 	return func(x *mx.Array) *mx.Array { return mx.AsType(x, mx.BF16) }
 }
+
+// bf16Rows is the row count from which quantized projections multiply
+// bfloat16 activations (mx.QuantizedLinear's prefill GEMM).
+const bf16Rows = 16
 
 // mlp returns silu(gate(x))·up(x), the input of down_proj.
 func (m *model) mlp(l *layer, x *mx.Array) *mx.Array {

@@ -60,9 +60,16 @@ func (cpuBackend) Linear(x, w, bias *Array) *Array {
 	n, k := w.shape[0], w.shape[1]
 	kind := weightKind("Linear", w)
 	m := leadingRows(x)
-	if m >= gemmMinRows && x.dt == BF16 && kind == kernel.WBF16 && kernel.HasBF16() && x.Dim(-1) == k {
+	if x.dt == BF16 && kind == kernel.WBF16 && kernel.HasBF16() && x.NDim() > 0 && x.Dim(-1) == k {
 		out, o := newF32(outShape(x, n)...)
-		gemmBF16(o, u16s(x.data), m, n, k, u16s(w.data))
+		xa, w16 := u16s(x.data), u16s(w.data)
+		if m >= gemmMinRows {
+			gemmBF16(o, xa, m, n, k, w16)
+		} else {
+			parallelFor(n, 64, 16, func(lo, hi int) {
+				kernel.GemvBF16(o[lo:], n, xa, m, k, w16[lo*k:hi*k], hi-lo)
+			})
+		}
 		addBias("Linear", o, m, n, bias)
 		return out
 	}

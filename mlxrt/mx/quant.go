@@ -27,6 +27,9 @@ type QuantizedWeight struct {
 
 	once sync.Once
 	p    kernel.QParams
+
+	qvOnce sync.Once
+	qv     *kernel.QVParams // decode layout, built on the first decode
 }
 
 // NewQuantizedWeight checks and wraps MLX-quantized tensors. It returns an
@@ -78,6 +81,20 @@ func (q *QuantizedWeight) params() *kernel.QParams {
 	return &q.p
 }
 
+// decodeLayout returns the weight repacked for the decode kernels
+// (kernel.QVParams), building it on first use: a second copy of W, which
+// the decode path then reads instead of the original.
+func (q *QuantizedWeight) decodeLayout() *kernel.QVParams {
+	q.qvOnce.Do(func() {
+		p := q.params()
+		n := q.OutFeatures()
+		qv := kernel.NewQVParams(p, n)
+		parallelFor(n, 256, 1, func(lo, hi int) { kernel.RepackQV(qv, p, lo, hi) })
+		q.qv = qv
+	})
+	return q.qv
+}
+
 func (cpuBackend) QuantizedLinear(x *Array, qw *QuantizedWeight, bias *Array) *Array {
 	p := qw.params()
 	n, k := qw.OutFeatures(), p.K
@@ -118,6 +135,11 @@ func (cpuBackend) QuantizedLinear(x *Array, qw *QuantizedWeight, bias *Array) *A
 		addBias("QuantizedLinear", o, m, n, bias)
 		return out
 	}
+	if kernel.HasQV() {
+		gemvQV(qw, p, o, xs, m, n, k)
+		addBias("QuantizedLinear", o, m, n, bias)
+		return out
+	}
 	qx := make([]*kernel.QX, m)
 	parallelFor(m, 1, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -145,6 +167,24 @@ func (cpuBackend) QuantizedLinear(x *Array, qw *QuantizedWeight, bias *Array) *A
 	})
 	addBias("QuantizedLinear", o, m, n, bias)
 	return out
+}
+
+// gemvQV runs the decode rows through the repacked weights: activation
+// rows are quantized (in parallel), then threads split the weight rows and
+// each reads its rows once for all activation rows.
+func gemvQV(qw *QuantizedWeight, p *kernel.QParams, o, xs []float32, m, n, k int) {
+	qv := qw.decodeLayout()
+	var xb kernel.QVBatch
+	xb.Reset(m, k, qv.KP)
+	parallelFor(m, 1, 1, func(lo, hi int) { xb.Quantize(xs, lo, hi) })
+	parallelFor(n, 64, 16, func(lo, hi int) {
+		sq, sp := *qv, *p
+		sq.W = qv.W[lo*qv.WordsPerRow():]
+		sp.W = p.W[lo*p.WordsPerRow():]
+		g := p.Groups()
+		sq.S, sq.B = p.S[lo*g:], p.B[lo*g:]
+		kernel.GemvQV(&sq, &sp, o[lo:], n, &xb, hi-lo)
+	})
 }
 
 // quantBatch is the number of activation rows per kernel.QBatch.

@@ -105,11 +105,10 @@ func TestNewQuantizedWeightChecksShapes(t *testing.T) {
 }
 
 // roundActivations returns x rounded the way QuantizedLinear rounds decode
-// activations: per block of 32/bits elements (one packed weight word) to
-// int8 with scale max|x_blk|/127, round half to even, as float64 values
-// XS·q.
-func roundActivations(x []float32, bits int) []float64 {
-	epw := 32 / bits
+// activations: per block of 32 elements to int8 with scale max|x_blk|/127,
+// round half to even, as float64 values XS·q.
+func roundActivations(x []float32) []float64 {
+	const epw = 32
 	out := make([]float64, len(x))
 	for b0 := 0; b0+epw <= len(x); b0 += epw {
 		var m float32
@@ -129,10 +128,10 @@ func roundActivations(x []float32, bits int) []float64 {
 
 // quantBound is the documented worst case of QuantizedLinear's decode path
 // against the exact product with the dequantized weight: each element of
-// x is rounded by at most max|x_blk|/254 for its block of 32/bits elements,
+// x is rounded by at most max|x_blk|/254 for its block of 32 elements,
 // times |w|; plus float32 rounding.
-func quantBound(x []float32, w []float32, k, bits int) float64 {
-	epw := 32 / bits
+func quantBound(x []float32, w []float32, k int) float64 {
+	const epw = 32
 	var b float64
 	for blk := 0; blk < k/epw; blk++ {
 		var mxv float64
@@ -171,13 +170,13 @@ func TestQuantizedLinearWithinActivationQuantizationBound(t *testing.T) {
 						want := refLinear(f64(xv), f64(deq), m, n, k)
 						var xh []float64
 						for i := 0; i < m; i++ {
-							xh = append(xh, roundActivations(xv[i*k:(i+1)*k], bits)...)
+							xh = append(xh, roundActivations(xv[i*k:(i+1)*k])...)
 						}
 						wantHat := refLinear(xh, f64(deq), m, n, k)
 						for i := 0; i < m; i++ {
 							for j := 0; j < n; j++ {
 								g := float64(got[i*n+j]) - float64(bv[j])
-								bound := quantBound(xv[i*k:(i+1)*k], deq[j*k:(j+1)*k], k, bits)
+								bound := quantBound(xv[i*k:(i+1)*k], deq[j*k:(j+1)*k], k)
 								require.LessOrEqual(t, math.Abs(g-want[i*n+j]), bound, "row %d col %d", i, j)
 								require.InDelta(t, wantHat[i*n+j], g, 40*linTol(k), "row %d col %d: not the product with x̂", i, j)
 							}

@@ -273,6 +273,49 @@ func gemvQ(p *QParams, out []float32, ldo int, x *QBatch, rows int) {
 	}
 }
 
+type qgemvVFn func(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+var qgemvVTable = [2][8]qgemvVFn{
+	{qgemvV4x1, qgemvV4x2, qgemvV4x3, qgemvV4x4, qgemvV4x5, qgemvV4x6, qgemvV4x7, qgemvV4x8},
+	{qgemvV8x1, qgemvV8x2, qgemvV8x3, qgemvV8x4, qgemvV8x5, qgemvV8x6, qgemvV8x7, qgemvV8x8},
+}
+
+// HasQV reports whether GemvQV runs on AVX-512 VNNI kernels; without them
+// the repacked layout brings nothing and callers keep GemvQ.
+func HasQV() bool { return useVNNI }
+
+// qvRowBlock is the number of weight rows (≤ 16 KiB packed for k = 1024)
+// that stay in L1 while several passes of eight activation rows go over
+// them.
+const qvRowBlock = 16
+
+func gemvQV(q *QVParams, p *QParams, out []float32, ldo int, x *QVBatch, rows int) {
+	if !useVNNI {
+		gemvQVGo(p, out, ldo, x, rows)
+		return
+	}
+	bi := 0
+	if q.Bits == 8 {
+		bi = 1
+	}
+	nx, nsc := x.N, q.KP/SuperElems
+	wpr, g := q.WordsPerRow(), q.Groups()
+	bdelta := int(uintptr(unsafe.Pointer(&q.B[0])) - uintptr(unsafe.Pointer(&q.S[0])))
+	idx := laneGroupIndex(q.GS)
+	block := rows
+	if nx > 8 {
+		block = qvRowBlock
+	}
+	for r0 := 0; r0 < rows; r0 += block {
+		nr := min(block, rows-r0)
+		for b0 := 0; b0 < nx; b0 += 8 {
+			nb := min(8, nx-b0)
+			qgemvVTable[bi][nb-1](&out[b0*ldo+r0], ldo, unsafe.Pointer(&x.Packed[b0*qvXBytes]), nx*qvXBytes,
+				unsafe.Pointer(&q.W[r0*wpr]), &q.S[r0*g], bdelta, g*4, SuperElems/q.GS*4, nsc, nr, &idx[0])
+		}
+	}
+}
+
 // sgemmRowBlock is the number of A rows (k ≤ 1024 floats each, ≤ 256 KiB)
 // kept in L2 while a 6-row strip of B passes over them (sgemmNTDot).
 const sgemmRowBlock = 64
@@ -324,6 +367,40 @@ func gemmBF16NT(m, n, k int, a []uint16, lda int, b []uint16, ldb int, c []float
 			x := bf16(a[i*lda+k-1])
 			for j := 0; j < n; j++ {
 				c[i*ldc+j] += x * bf16(b[j*ldb+k-1])
+			}
+		}
+	}
+}
+
+var gemvDPTable = [4]gemvFnDP{gemvDPx1, gemvDPx2, gemvDPx3, gemvDPx4}
+
+type gemvFnDP func(out *float32, ldo int, x *uint16, k int, kk int, w unsafe.Pointer, rows int)
+
+func gemvBF16(out []float32, ldo int, x []uint16, nx, k int, w []uint16, rows int) {
+	kk := k - k%64
+	if !useBF16 || kk == 0 {
+		gemvBF16Go(out, ldo, x, nx, k, w, rows)
+		return
+	}
+	block := rows
+	if nx > 4 {
+		block = gemvRowBlock
+	}
+	for r0 := 0; r0 < rows; r0 += block {
+		nr := min(block, rows-r0)
+		for b0 := 0; b0 < nx; b0 += 4 {
+			nb := min(4, nx-b0)
+			gemvDPTable[nb-1](&out[b0*ldo+r0], ldo, &x[b0*k], k, kk, unsafe.Pointer(&w[r0*k]), nr)
+		}
+	}
+	if kk < k {
+		for r := 0; r < rows; r++ {
+			for b := 0; b < nx; b++ {
+				var s float32
+				for e := kk; e < k; e++ {
+					s += bf16(x[b*k+e]) * bf16(w[r*k+e])
+				}
+				out[b*ldo+r] += s
 			}
 		}
 	}

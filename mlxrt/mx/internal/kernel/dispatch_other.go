@@ -30,9 +30,21 @@ func gemmBF16NT(m, n, k int, a []uint16, lda int, b []uint16, ldb int, c []float
 	gemmBF16NTGo(m, n, k, a, lda, b, ldb, c, ldc)
 }
 
+func gemvBF16(out []float32, ldo int, x []uint16, nx, k int, w []uint16, rows int) {
+	gemvBF16Go(out, ldo, x, nx, k, w, rows)
+}
+
 func f32ToBF16(dst []uint16, src []float32) { f32ToBF16Go(dst, src) }
 
 func dequantRowsBF16(p *QParams, r0, r1 int, dst []uint16) { dequantRowsBF16Go(p, r0, r1, dst) }
+
+// HasQV reports whether GemvQV runs on AVX-512 VNNI kernels; the portable
+// build never does.
+func HasQV() bool { return false }
+
+func gemvQV(q *QVParams, p *QParams, out []float32, ldo int, x *QVBatch, rows int) {
+	gemvQVGo(p, out, ldo, x, rows)
+}
 
 func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	sgemmNTGo(m, n, k, a, lda, b, ldb, c, ldc)

@@ -31,6 +31,34 @@ func gemmBF16NTGo(m, n, k int, a []uint16, lda int, b []uint16, ldb int, c []flo
 	}
 }
 
+// GemvBF16 computes out[b*ldo+r] = dot(x[b*k:(b+1)*k], row r of w) for
+// b < nx and r < rows with bfloat16 activations and weights (bit patterns;
+// w holds rows×k elements), products exact and sums float32. Each weight
+// row is read once for all nx rows; with AVX512_BF16 a 32-element step is
+// one instruction per activation row.
+func GemvBF16(out []float32, ldo int, x []uint16, nx, k int, w []uint16, rows int) {
+	if rows == 0 || nx == 0 {
+		return
+	}
+	_ = out[(nx-1)*ldo+rows-1]
+	_ = x[nx*k-1]
+	_ = w[rows*k-1]
+	gemvBF16(out, ldo, x, nx, k, w, rows)
+}
+
+func gemvBF16Go(out []float32, ldo int, x []uint16, nx, k int, w []uint16, rows int) {
+	for r := 0; r < rows; r++ {
+		wr := w[r*k : (r+1)*k]
+		for b := 0; b < nx; b++ {
+			var s float32
+			for e, v := range x[b*k : (b+1)*k] {
+				s += bf16(v) * bf16(wr[e])
+			}
+			out[b*ldo+r] = s
+		}
+	}
+}
+
 // RoundBF16 converts len(dst) float32 values of src to bfloat16 bit
 // patterns, rounding to nearest even (as FloatToBF16), vectorised where
 // the CPU allows.

@@ -141,3 +141,73 @@ func TestSwiGLU(t *testing.T) {
 		}
 	}
 }
+
+func TestGemvQVMatchesGo(t *testing.T) {
+	for _, bits := range []int{4, 8} {
+		for _, gs := range []int{32, 64, 128} {
+			for _, k := range []int{416, 512, 640, 1536} {
+				for _, nx := range []int{1, 2, 3, 5, 8, 9, 12} {
+					if k%gs != 0 {
+						continue
+					}
+					t.Run(fmt.Sprintf("b%d/g%d/k%d/nx%d", bits, gs, k, nx), func(t *testing.T) {
+						rows := 37
+						g := k / gs
+						w := make([]uint32, rows*k*bits/32)
+						r := rand.New(rand.NewPCG(3, 4))
+						for i := range w {
+							w[i] = r.Uint32()
+						}
+						sb := rnd(5, 2*(rows*g+16))
+						p := &QParams{K: k, GS: gs, Bits: bits, W: w, S: sb[:rows*g+16], B: sb[rows*g+16:]}
+						q := NewQVParams(p, rows)
+						RepackQV(q, p, 0, rows)
+						x := rnd(9, nx*k)
+						x[3] = 30
+						var qb QVBatch
+						PrepareQV(&qb, x, nx, k, q.KP)
+						ldo := rows + 2
+						got := make([]float32, nx*ldo)
+						want := make([]float32, nx*ldo)
+						// Two calls over a split of the rows, as callers do.
+						GemvQV(q, p, got, ldo, &qb, 20)
+						sq, sp := *q, *p
+						sq.W, sq.S, sq.B = q.W[20*q.WordsPerRow():], q.S[20*g:], q.B[20*g:]
+						sp.W, sp.S, sp.B = p.W[20*p.WordsPerRow():], p.S[20*g:], p.B[20*g:]
+						GemvQV(&sq, &sp, got[20:], ldo, &qb, rows-20)
+						gemvQVGo(p, want, ldo, &qb, rows)
+						var scale float64
+						for _, w := range want {
+							scale = math.Max(scale, math.Abs(float64(w)))
+						}
+						for i := range want {
+							if math.Abs(float64(got[i]-want[i])) > 1e-4+2e-6*scale {
+								t.Fatalf("out[%d] = %v, want %v", i, got[i], want[i])
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+func TestGemvBF16MatchesGo(t *testing.T) {
+	for _, k := range []int{8, 64, 100, 128, 1024, 1100} {
+		for _, nx := range []int{1, 2, 3, 4, 5, 9} {
+			t.Run(fmt.Sprintf("k%d/nx%d", k, nx), func(t *testing.T) {
+				rows := 37
+				x, w := bf16s(rnd(1, nx*k)), bf16s(rnd(2, rows*k))
+				ldo := rows + 3
+				got, want := make([]float32, nx*ldo), make([]float32, nx*ldo)
+				GemvBF16(got, ldo, x, nx, k, w, rows)
+				gemvBF16Go(want, ldo, x, nx, k, w, rows)
+				for i := range want {
+					if math.Abs(float64(got[i]-want[i])) > 1e-5*math.Sqrt(float64(k)) {
+						t.Fatalf("out[%d] = %v, want %v", i, got[i], want[i])
+					}
+				}
+			})
+		}
+	}
+}

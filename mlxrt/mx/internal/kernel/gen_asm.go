@@ -873,6 +873,197 @@ func swiglu() {
 	p("RET")
 }
 
+// qgemvV emits qgemvV<bits>x<nx>(out *float32, ldo int, xp unsafe.Pointer,
+// xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int,
+// scstep int, nsc int, rows int, idx *int32): the decode kernel for the
+// repacked layout (QVParams) and a QVBatch of nx rows. Per weight row and
+// super-chunk (16 lanes, one block of 32 elements each) every activation
+// row b accumulates int32 products in Z(2b) with VPDPBUSD (weights unsigned,
+// activations signed), then once per super-chunk: facc += cvt(iacc)·xs·S +
+// xsum·B (Z(2b+1)), S and B spread to the lanes' groups with VPERMPS (idx).
+// The super-chunk advances xp by xstride, s by scstep; a row advances s by
+// gstride (bdelta: from s to the biases) and out by one float.
+func qgemvV(bits, nx int) {
+	name := fmt.Sprintf("qgemvV%dx%d", bits, nx)
+	args := "out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-96\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	const xb = 640 // qvXBytes
+	p("MOVQ out+0(FP), DI")
+	p("MOVQ ldo+8(FP), R8")
+	p("SHLQ $2, R8")
+	p("MOVQ xstride+24(FP), R9")
+	p("MOVQ w+32(FP), DX")
+	p("MOVQ s+40(FP), R11")
+	p("MOVQ bdelta+48(FP), R12")
+	p("MOVQ scstep+64(FP), R14")
+	p("MOVQ rows+80(FP), CX")
+	p("MOVQ idx+88(FP), R10")
+	p("VMOVDQU32 (R10), Z30")
+	if bits == 4 {
+		p("MOVL $0x0F0F0F0F, R10")
+		p("VPBROADCASTD R10, Z31")
+	}
+	for b := 0; b < 2*nx; b++ {
+		p("VPXORD Z%d, Z%d, Z%d", b, b, b)
+	}
+	p("TESTQ CX, CX")
+	p("JZ %s_done", name)
+	label(name + "_row")
+	p("MOVQ xp+16(FP), AX")
+	p("MOVQ R11, R15")
+	p("MOVQ nsc+72(FP), R13")
+	label(name + "_sc")
+	p("VPERMPS (R15), Z30, Z19")
+	p("VPERMPS (R15)(R12*1), Z30, Z20")
+	if bits == 4 {
+		for v := 0; v < 4; v++ {
+			p("PREFETCHT0 2048(DX)")
+			p("VMOVDQU32 %d(DX), Z16", 64*v)
+			p("VPSRLD $4, Z16, Z18")
+			p("VPANDD Z31, Z16, Z17")
+			p("VPANDD Z31, Z18, Z18")
+			for b := 0; b < nx; b++ {
+				p("VPDPBUSD %d(AX), Z17, Z%d", b*xb+2*v*64, 2*b)
+				p("VPDPBUSD %d(AX), Z18, Z%d", b*xb+(2*v+1)*64, 2*b)
+			}
+		}
+		p("ADDQ $256, DX")
+	} else {
+		for v := 0; v < 8; v++ {
+			w := 16 + v%2
+			p("PREFETCHT0 %d(DX)", 2048+64*v)
+			p("VMOVDQU32 %d(DX), Z%d", 64*v, w)
+			for b := 0; b < nx; b++ {
+				p("VPDPBUSD %d(AX), Z%d, Z%d", b*xb+v*64, w, 2*b)
+			}
+		}
+		p("ADDQ $512, DX")
+	}
+	for b := 0; b < nx; b++ {
+		t := 21 + b%2
+		p("VCVTDQ2PS Z%d, Z%d", 2*b, t)
+		p("VMULPS %d(AX), Z%d, Z%d", b*xb+512, t, t)
+		p("VFMADD231PS Z19, Z%d, Z%d", t, 2*b+1)
+		p("VFMADD231PS %d(AX), Z20, Z%d", b*xb+576, 2*b+1)
+		p("VPXORD Z%d, Z%d, Z%d", 2*b, 2*b, 2*b)
+	}
+	p("ADDQ R9, AX")
+	p("ADDQ R14, R15")
+	p("DECQ R13")
+	p("JNZ %s_sc", name)
+	p("MOVQ DI, BX")
+	for b := 0; b < nx; b++ {
+		r := 2*b + 1
+		hsumT(avx512, r, 21)
+		p("VMOVSS X%d, (BX)", r)
+		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
+		if b+1 < nx {
+			p("ADDQ R8, BX")
+		}
+	}
+	p("ADDQ $4, DI")
+	p("ADDQ gstride+56(FP), R11")
+	p("DECQ CX")
+	p("JNZ %s_row", name)
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// gprNum maps Go's names of the general registers to their encodings.
+var gprNum = map[string]int{"AX": 0, "CX": 1, "DX": 2, "BX": 3, "SP": 4, "BP": 5, "SI": 6, "DI": 7,
+	"R8": 8, "R9": 9, "R10": 10, "R11": 11, "R12": 12, "R13": 13, "R14": 14, "R15": 15}
+
+// vdpbf16psMem emits VDPBF16PS disp(base), Z<a>, Z<acc>: acc += a·(the 64
+// bytes at base+disp) pairwise, encoded with a SIB byte (no index) and a
+// compressed 8-bit displacement (disp a multiple of 64 in [-8192, 8128]).
+func vdpbf16psMem(disp int, base string, a, acc int) {
+	if disp%64 != 0 || disp < -8192 || disp > 8128 {
+		panic("vdpbf16psMem: displacement")
+	}
+	b := gprNum[base]
+	inv := func(x int) int { return 1 - x }
+	p0 := inv(acc>>3&1)<<7 | 1<<6 | inv(b>>3&1)<<5 | inv(acc>>4&1)<<4 | 2
+	p1 := (^a&15)<<3 | 1<<2 | 2
+	p2 := 0b10<<5 | inv(a>>4&1)<<3
+	modrm := 0b01<<6 | (acc&7)<<3 | 0b100
+	sib := 0b00<<6 | 0b100<<3 | b&7
+	p("BYTE $0x62; BYTE $0x%02x; BYTE $0x%02x; BYTE $0x%02x; BYTE $0x52; BYTE $0x%02x; BYTE $0x%02x; BYTE $0x%02x // VDPBF16PS %d(%s), Z%d, Z%d",
+		p0, p1, p2, modrm, sib, uint8(int8(disp/64)), disp, base, a, acc)
+}
+
+// gemvDP emits gemvDPx<nx>(out *float32, ldo int, x *uint16, k int,
+// kk int, w unsafe.Pointer, rows int): for r < rows and b < nx,
+// out[b*ldo+r] = Σ_{e<kk} x[b*k+e]·w[r*k+e] with x and w bfloat16 (bit
+// patterns), products exact and sums float32 (VDPBF16PS, 32 elements per
+// instruction); kk is a multiple of 64. Weight rows are k elements apart.
+func gemvDP(nx int) {
+	name := fmt.Sprintf("gemvDPx%d", nx)
+	args := "out *float32, ldo int, x *uint16, k int, kk int, w unsafe.Pointer, rows int"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	xr := []string{"SI", "R11", "R12", "R13"}
+	p("MOVQ out+0(FP), DI")
+	p("MOVQ ldo+8(FP), R8")
+	p("SHLQ $2, R8")
+	p("MOVQ k+24(FP), R9")
+	p("SHLQ $1, R9") // bytes per row
+	p("MOVQ kk+32(FP), R10")
+	p("SHLQ $1, R10") // bytes per row covered
+	p("MOVQ R9, R15")
+	p("SUBQ R10, R15") // bytes to skip at the end of each weight row
+	p("MOVQ w+40(FP), DX")
+	p("MOVQ rows+48(FP), CX")
+	p("TESTQ CX, CX")
+	p("JZ %s_done", name)
+	label(name + "_row")
+	p("MOVQ x+16(FP), SI")
+	for b := 1; b < nx; b++ {
+		p("LEAQ (%s)(R9*1), %s", xr[b-1], xr[b])
+	}
+	for i := 0; i < 2*nx; i++ {
+		p("VPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("MOVQ R10, AX")
+	p("TESTQ AX, AX")
+	p("JZ %s_reduce", name)
+	label(name + "_loop")
+	p("PREFETCHT0 2048(DX)")
+	p("PREFETCHT0 2112(DX)")
+	p("VMOVDQU32 (DX), Z16")
+	p("VMOVDQU32 64(DX), Z17")
+	for b := 0; b < nx; b++ {
+		vdpbf16psMem(0, xr[b], 16, 2*b)
+		vdpbf16psMem(64, xr[b], 17, 2*b+1)
+	}
+	p("ADDQ $128, DX")
+	for b := 0; b < nx; b++ {
+		p("ADDQ $128, %s", xr[b])
+	}
+	p("SUBQ $128, AX")
+	p("JNZ %s_loop", name)
+	label(name + "_reduce")
+	p("ADDQ R15, DX")
+	p("MOVQ DI, BX")
+	for b := 0; b < nx; b++ {
+		p("VADDPS Z%d, Z%d, Z%d", 2*b+1, 2*b, 2*b)
+		hsumT(avx512, 2*b, 18)
+		p("VMOVSS X%d, (BX)", 2*b)
+		if b+1 < nx {
+			p("ADDQ R8, BX")
+		}
+	}
+	p("ADDQ $4, DI")
+	p("DECQ CX")
+	p("JNZ %s_row", name)
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
 // softmaxKernels emits
 //
 //	maxF32AVX512(x *float32, n int, negInf *float32) float32
@@ -1172,6 +1363,9 @@ func main() {
 	}
 	gemmTile("F32")
 	gemmTile("BF16")
+	for nx := 1; nx <= 4; nx++ {
+		gemvDP(nx)
+	}
 	packPanel()
 	packPanelT()
 	cvtToBF16()
@@ -1190,6 +1384,9 @@ func main() {
 	for _, bits := range []int{4, 8} {
 		for nx := 1; nx <= 2; nx++ {
 			qgemvAVX2(bits, nx)
+		}
+		for nx := 1; nx <= 8; nx++ {
+			qgemvV(bits, nx)
 		}
 	}
 	src := strings.ReplaceAll(out.String(), "\t\n", "\n")

@@ -157,6 +157,18 @@ func gemmF326x64AVX512(a unsafe.Pointer, lda int, b unsafe.Pointer, c *float32, 
 func gemmBF166x64AVX512(a unsafe.Pointer, lda int, b unsafe.Pointer, c *float32, ldc int, kp int, mr int, acc int)
 
 //go:noescape
+func gemvDPx1(out *float32, ldo int, x *uint16, k int, kk int, w unsafe.Pointer, rows int)
+
+//go:noescape
+func gemvDPx2(out *float32, ldo int, x *uint16, k int, kk int, w unsafe.Pointer, rows int)
+
+//go:noescape
+func gemvDPx3(out *float32, ldo int, x *uint16, k int, kk int, w unsafe.Pointer, rows int)
+
+//go:noescape
+func gemvDPx4(out *float32, ldo int, x *uint16, k int, kk int, w unsafe.Pointer, rows int)
+
+//go:noescape
 func packPanelAVX512(dst *uint32, src unsafe.Pointer, ld int, n int, idx *int32, masks *uint16)
 
 //go:noescape
@@ -259,7 +271,55 @@ func qgemv4x1AVX2(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsaf
 func qgemv4x2AVX2(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
 
 //go:noescape
+func qgemvV4x1(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV4x2(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV4x3(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV4x4(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV4x5(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV4x6(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV4x7(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV4x8(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
 func qgemv8x1AVX2(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
 
 //go:noescape
 func qgemv8x2AVX2(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV8x1(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV8x2(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV8x3(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV8x4(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV8x5(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV8x6(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV8x7(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)
+
+//go:noescape
+func qgemvV8x8(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, s *float32, bdelta int, gstride int, scstep int, nsc int, rows int, idx *int32)

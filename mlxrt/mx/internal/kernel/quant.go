@@ -23,57 +23,71 @@ func (p *QParams) WordsPerRow() int { return p.K * p.Bits / 32 }
 // Groups returns the number of groups of one row.
 func (p *QParams) Groups() int { return p.K / p.GS }
 
+// XBlock is the number of consecutive activation elements that share one
+// int8 scale when a row is quantized for the integer dot products (as
+// llama.cpp's Q8_0 blocks).
+const XBlock = 32
+
+// quantizeBlock rounds one block of x to int8 with scale max|x|/127 (round
+// half to even) into q and returns the scale; an all-zero block gets scale
+// 0 and zeros.
+func quantizeBlock(q []int8, x []float32) float32 {
+	var mx float32
+	for _, v := range x {
+		mx = max(mx, float32(math.Abs(float64(v))))
+	}
+	if mx == 0 {
+		clear(q[:len(x)])
+		return 0
+	}
+	inv := 127 / mx
+	for j, v := range x {
+		q[j] = int8(math.RoundToEven(float64(v * inv)))
+	}
+	return mx / 127
+}
+
 // QX is an activation row quantized to int8 for the integer dot product with
-// quantized weights: each run of 32/Bits elements (one packed weight word) has
-// its own scale XS and the sum XSum of its rounded elements, so that
-// dot(x̂, w) = Σ_words S·XS·Σ(q·xq) + B·XSum with x̂ = XS·xq. Both terms use
-// the same rounded x̂, so the result is the exact product of the dequantized
-// weights with x̂ (up to float32 rounding): its error against x is Σw(x̂−x),
-// where each |x̂−x| is at most max|x_blk|/254 for the element's 32/Bits-element
-// block.
+// quantized weights: each block of XBlock elements has one scale (max|x|/127),
+// repeated in XS for each of its packed weight words, and XSum holds the sum
+// of each word's rounded elements x̂ = XS·xq, so that
+// dot(x̂, w) = Σ_words S·XS·Σ(q·xq) + B·XSum. Both terms use the same rounded
+// x̂, so the result is the exact product of the dequantized weights with x̂
+// (up to float32 rounding): its error against x is Σw(x̂−x), each |x̂−x| at
+// most max|x_blk|/254 for the element's block.
 type QX struct {
 	K, Bits int
 	Q       []int8    // K values; for 4 bits each full 128-element chunk is stored evens first, then odds
-	XS      []float32 // per word block: scale of Q (max|x|/127)
-	XSum    []float32 // per word block: Σx̂ = XS·Σxq
+	XS      []float32 // per packed word: scale of its block (max|x|/127)
+	XSum    []float32 // per packed word: Σx̂ = XS·Σxq
 }
 
-// Prepare quantizes x (len K) for weights of the given bit width, reusing
-// q's buffers.
+// Prepare quantizes x (len K, a multiple of XBlock) for weights of the given
+// bit width, reusing q's buffers.
 func (q *QX) Prepare(x []float32, bits int) {
 	k := len(x)
 	epw := 32 / bits
-	nw := k / epw
 	q.K, q.Bits = k, bits
 	q.Q = grow(q.Q, k)
-	q.XS = growF(q.XS, nw)
-	q.XSum = growF(q.XSum, nw)
-	for w := 0; w < nw; w++ {
-		blk := x[w*epw : (w+1)*epw]
-		var mx float32
-		for _, v := range blk {
-			if a := float32(math.Abs(float64(v))); a > mx {
-				mx = a
+	q.XS = growF(q.XS, k/epw)
+	q.XSum = growF(q.XSum, k/epw)
+	var blk [XBlock]int8
+	for b0 := 0; b0 < k; b0 += XBlock {
+		n := min(XBlock, k-b0)
+		s := quantizeBlock(blk[:n], x[b0:b0+n])
+		for w := b0 / epw; w < (b0+n)/epw; w++ {
+			var sum int32
+			for j := 0; j < epw; j++ {
+				v := blk[w*epw+j-b0]
+				q.Q[q.pos(w*epw+j)] = v
+				sum += int32(v)
 			}
+			q.XS[w] = s
+			// The bias term uses the rounded values too: B·Σx̂ pairs
+			// with S·Σq·x̂, so the error is Σw(x̂−x) rather than
+			// Σ(w−B)(x̂−x).
+			q.XSum[w] = s * float32(sum)
 		}
-		if mx == 0 {
-			q.XS[w], q.XSum[w] = 0, 0
-			for j := range blk {
-				q.Q[q.pos(w*epw+j)] = 0
-			}
-			continue
-		}
-		q.XS[w] = mx / 127
-		inv := 127 / mx
-		var sum int32
-		for j, v := range blk {
-			xq := int8(math.RoundToEven(float64(v * inv)))
-			q.Q[q.pos(w*epw+j)] = xq
-			sum += int32(xq)
-		}
-		// The bias term uses the rounded values too: B·Σx̂ pairs with
-		// S·Σq·x̂, so the error is Σw(x̂−x) rather than Σ(w−B)(x̂−x).
-		q.XSum[w] = q.XS[w] * float32(sum)
 	}
 }
 
