@@ -231,6 +231,16 @@ func (c *chatTask) consume(s *Scheduler, o TokenOutput) Event {
 	case c.maxTokens > 0 && c.completion >= c.maxTokens:
 		finish = FinishLength
 	}
+	if finish == FinishLength {
+		if fl, ok := c.seq.(TextFlusher); ok {
+			if rest := fl.FlushText(); rest != "" {
+				m := c.parser.Push(rest)
+				d.Content += m.Content
+				d.Reasoning += m.Reasoning
+				d.ToolCalls = append(d.ToolCalls, m.ToolCalls...)
+			}
+		}
+	}
 	if finish != "" {
 		f := c.parser.Flush()
 		d.Content += f.Content

@@ -111,6 +111,14 @@ type Sequence interface {
 	Release()
 }
 
+// TextFlusher is implemented by sequences whose detokenizer may hold back
+// bytes (the start of a UTF-8 character). When the scheduler ends a
+// generation that the model did not end (max tokens), it calls FlushText,
+// from the scheduler loop between steps, and emits what it returns.
+type TextFlusher interface {
+	FlushText() string
+}
+
 // TokenOutput is what one Step produced for one sequence.
 type TokenOutput struct {
 	Prefilled int  // prompt tokens consumed by this step

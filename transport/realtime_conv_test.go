@@ -233,7 +233,7 @@ func TestRealtimeConversationTypedText(t *testing.T) {
 func TestRealtimeBargeInAndTruncate(t *testing.T) {
 	long := strings.Repeat("This sentence keeps the answer going for a while. ", 40)
 	var reqs requests
-	e := newConvEnv(t, &pipelinetest.LLM{Script: reqs.script(fixedReply(long)), StepDelay: 2 * time.Millisecond}, nil)
+	e := newConvEnv(t, &pipelinetest.LLM{Script: reqs.script(fixedReply(long)), StepDelay: 5 * time.Millisecond}, nil)
 	c := dialConversation(t, e, false, "audio")
 	c.Send(map[string]any{"type": "conversation.item.create", "item": map[string]any{"type": "message", "role": "user",
 		"content": []map[string]any{{"type": "input_text", "text": "Talk for a long time."}}}})

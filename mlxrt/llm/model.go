@@ -88,7 +88,7 @@ func (m *model) forward(ids []int, spans []span, all bool) *mx.Array {
 			return nil
 		}
 	}
-	return m.w.head.apply(mx.RMSNorm(h, m.w.norm, m.eps))
+	return m.w.head.apply(in(mx.RMSNorm(h, m.w.norm, m.eps)))
 }
 
 // projInput returns the conversion a forward pass of rows rows applies to

@@ -113,10 +113,6 @@ func (e *Engine) Tokenize(req *pipeline.ChatRequest) ([]int32, string, error) {
 	return e.tok.Encode(text), text, nil
 }
 
-// decoderContext is how many prompt ids the detokenizer sees before the
-// generated ones (enough for SentencePiece's leading-space rule).
-const decoderContext = 8
-
 // NewSequence makes a sequence for a tokenized prompt. Like Prepare it may
 // run on any goroutine. The prompt must be non-empty, inside the
 // vocabulary and shorter than the context length.
@@ -131,7 +127,10 @@ func (e *Engine) NewSequence(prompt []int32, o SequenceOptions) (*Sequence, erro
 	return &Sequence{
 		e: e, prompt: prompt, opts: o,
 		sampler: sample.New(o.Sampling, e.cfg.VocabSize, prompt),
-		dec:     e.tok.NewDecoder(prompt[max(0, len(prompt)-decoderContext):]),
+		// The answer is decoded on its own, as transformers decodes the
+		// generated ids: a SentencePiece answer's first "▁" is not a
+		// leading space.
+		dec: e.tok.NewDecoder(nil),
 	}, nil
 }
 
@@ -278,6 +277,17 @@ func (s *Sequence) emit(logits []float32, o *pipeline.TokenOutput) {
 	if s.opts.Sampling.Logprobs {
 		o.Logprobs = e.logprobs(r)
 	}
+}
+
+// FlushText returns the text the detokenizer still holds (the start of a
+// UTF-8 character whose end was never generated, rendered as U+FFFD as
+// transformers' decode renders it). The scheduler calls it when it ends a
+// generation the model did not end, between steps.
+func (s *Sequence) FlushText() string {
+	if s.finished {
+		return ""
+	}
+	return s.dec.Flush()
 }
 
 func (e *Engine) logprobs(r sample.Result) *pipeline.TokenLogprobs {

@@ -3,6 +3,8 @@ package mx
 import (
 	"fmt"
 	"math"
+	"sync"
+	"unsafe"
 
 	"github.com/ominix/ominix-api/mlxrt/mx/internal/kernel"
 )
@@ -67,13 +69,42 @@ func (cpuBackend) ScaledDotProductAttention(q, k, v *Array, o SDPAOptions) *Arra
 		})
 		return out
 	}
+	lowp := a.kk == kernel.WBF16 && kernel.HasBF16()
 	parallelFor(hkv*tq, 1, 1, func(lo, hi int) {
-		buf := attnBuf{x: make([]float32, g*d), s: make([]float32, g*kvLen), acc: make([]float32, g*dv)}
+		buf := attnBufs.Get().(*attnBuf)
+		buf.size(g*d, g*kvLen, g*dv, lowp)
 		for i := lo; i < hi; i++ {
-			a.one(i/tq, i%tq, &buf)
+			a.one(i/tq, i%tq, buf)
 		}
+		attnBufs.Put(buf)
 	})
 	return out
+}
+
+// attnBufs recycles the scratch buffers of decode attention (one per
+// goroutine in flight), which would otherwise be allocated per call.
+var attnBufs = sync.Pool{New: func() any { return new(attnBuf) }}
+
+// size makes b's buffers hold x and xq (nx), s (ns) and acc (nacc)
+// elements; xq only when lowp, else nil.
+func (b *attnBuf) size(nx, ns, nacc int, lowp bool) {
+	b.x = growF32(b.x, nx)
+	b.s = growF32(b.s, ns)
+	b.acc = growF32(b.acc, nacc)
+	b.xq = nil
+	if lowp {
+		if cap(b.xq16) < nx {
+			b.xq16 = make([]uint16, nx)
+		}
+		b.xq = b.xq16[:nx]
+	}
+}
+
+func growF32(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
 }
 
 // sdpaBlockMin is the query count from which attention runs as blocked
@@ -92,7 +123,20 @@ type attn struct {
 	kk, vk                  kernel.WKind
 }
 
-type attnBuf struct{ x, s, acc []float32 }
+type attnBuf struct {
+	x, s, acc []float32
+	xq        []uint16 // x rounded to bfloat16, for a BF16 cache on AVX512_BF16; else nil
+	xq16      []uint16 // backing of xq
+	p32       []uint32 // backing of probs: 4-byte aligned bfloat16 pairs
+}
+
+// probs returns a 4-byte aligned bfloat16 buffer of n (even) elements.
+func (b *attnBuf) probs(n int) []uint16 {
+	if cap(b.p32)*2 < n {
+		b.p32 = make([]uint32, n/2)
+	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(b.p32))), n)
+}
 
 // visible returns the key range [lo, hi) query position t may attend to.
 func (a *attn) visible(t int) (int, int) {
@@ -155,13 +199,34 @@ func (a *attn) one(h, t int, b *attnBuf) {
 	n := hi - lo
 	clear(b.acc)
 	if n > 0 {
-		gemvArray(a.kk, b.s, n, b.x, a.g, a.d, a.k, h*a.tk+lo, n)
+		if b.xq != nil {
+			// A bfloat16 cache meets bfloat16 queries (as MLX computes
+			// bf16 attention): one VDPBF16PS per 32 products.
+			kernel.RoundBF16(b.xq, b.x)
+			k16 := u16s(a.k.data)[(h*a.tk+lo)*a.d : (h*a.tk+hi)*a.d]
+			kernel.AttnScoresBF16(b.s, n, b.xq, a.g, k16, n, a.d)
+		} else {
+			gemvArray(a.kk, b.s, n, b.x, a.g, a.d, a.k, h*a.tk+lo, n)
+		}
 		var sums [8]float32
 		sum := sums[:0]
 		for j := 0; j < a.g; j++ {
 			sum = append(sum, a.expRow(b.s[j*n:(j+1)*n], t, lo))
 		}
-		axpyArray(a.vk, b.acc, a.dv, b.s, n, a.g, a.v, h*a.tk+lo, n)
+		if b.xq != nil && a.vk == kernel.WBF16 {
+			// Probabilities rounded to bfloat16 meet the bfloat16 values
+			// two keys per VDPBF16PS lane (MLX's bf16 attention rounds
+			// them too).
+			ldp := n + n%2
+			p16 := b.probs(a.g * ldp)
+			for j := 0; j < a.g; j++ {
+				kernel.RoundBF16(p16[j*ldp:j*ldp+n], b.s[j*n:(j+1)*n])
+			}
+			v16 := u16s(a.v.data)[(h*a.tk+lo)*a.dv : (h*a.tk+hi)*a.dv]
+			kernel.AttnValuesBF16(b.acc, a.dv, p16, ldp, a.g, v16, n, a.dv)
+		} else {
+			axpyArray(a.vk, b.acc, a.dv, b.s, n, a.g, a.v, h*a.tk+lo, n)
+		}
 		for j := 0; j < a.g; j++ {
 			scaleRow(b.acc[j*a.dv:(j+1)*a.dv], sum[j])
 		}
@@ -193,13 +258,30 @@ func (a *attn) head(h int) {
 	if khi <= klo {
 		return // output stays zero
 	}
-	kf := make([]float32, (khi-klo)*a.d)
-	convertRows(a.k, h*a.tk+klo, h*a.tk+khi, a.d, kf)
+	lowp := a.kk == kernel.WBF16 && a.vk == kernel.WBF16 && kernel.HasBF16()
+	nk := khi - klo
+	var kf []float32
+	var k16, vt16 []uint16
+	if lowp {
+		// bfloat16 cache: both products run on the bf16 GEMM, with the
+		// scaled queries and the unnormalised probabilities rounded to
+		// bfloat16 (as MLX computes bf16 attention); the values are
+		// transposed once so that P·V is a GEMM against rows of Vᵀ.
+		k16 = u16s(a.k.data)[(h*a.tk+klo)*a.d : (h*a.tk+khi)*a.d]
+		vt16 = transposeBF16(u16s(a.v.data)[(h*a.tk+klo)*a.dv:(h*a.tk+khi)*a.dv], nk, a.dv)
+	} else {
+		kf = make([]float32, nk*a.d)
+		convertRows(a.k, h*a.tk+klo, h*a.tk+khi, a.d, kf)
+	}
 	rowsMax := a.g * sdpaBlock
 	x := make([]float32, rowsMax*a.d)
-	s := make([]float32, rowsMax*(khi-klo))
+	s := make([]float32, rowsMax*nk)
 	acc := make([]float32, rowsMax*a.dv)
 	sums := make([]float32, rowsMax)
+	var x16, p16 []uint16
+	if lowp {
+		x16, p16 = make([]uint16, rowsMax*a.d), make([]uint16, rowsMax*nk)
+	}
 	for t0 := 0; t0 < a.tq; t0 += sdpaBlock {
 		t1 := min(t0+sdpaBlock, a.tq)
 		n := t1 - t0
@@ -208,12 +290,22 @@ func (a *attn) head(h int) {
 		bhi = max(min(bhi, khi), klo+1)
 		l := bhi - klo
 		a.gatherQ(h, t0, t1, x)
-		kernel.SgemmNT(rows, l, a.d, x, a.d, kf, a.d, s, l)
+		if lowp {
+			kernel.RoundBF16(x16[:rows*a.d], x)
+			kernel.GemmBF16NT(rows, l, a.d, x16, a.d, k16, a.d, s, l)
+		} else {
+			kernel.SgemmNT(rows, l, a.d, x, a.d, kf, a.d, s, l)
+		}
 		for r := 0; r < rows; r++ {
 			sums[r] = a.expRow(s[r*l:(r+1)*l], t0+r%n, klo)
 		}
-		clear(acc[:rows*a.dv])
-		axpyArray(a.vk, acc, a.dv, s, l, rows, a.v, h*a.tk+klo, l)
+		if lowp {
+			kernel.RoundBF16(p16[:rows*l], s)
+			kernel.GemmBF16NT(rows, a.dv, l, p16, l, vt16, nk, acc, a.dv)
+		} else {
+			clear(acc[:rows*a.dv])
+			axpyArray(a.vk, acc, a.dv, s, l, rows, a.v, h*a.tk+klo, l)
+		}
 		for r := 0; r < rows; r++ {
 			j, t := r/n, t0+r%n
 			dst := a.out[((h*a.g+j)*a.tq+t)*a.dv:][:a.dv]
@@ -221,6 +313,18 @@ func (a *attn) head(h int) {
 			scaleRow(dst, sums[r])
 		}
 	}
+}
+
+// transposeBF16 returns the [cols, rows] transpose of a row-major
+// [rows, cols] bfloat16 matrix.
+func transposeBF16(a []uint16, rows, cols int) []uint16 {
+	t := make([]uint16, rows*cols)
+	for i := 0; i < rows; i++ {
+		for j, v := range a[i*cols : (i+1)*cols] {
+			t[j*rows+i] = v
+		}
+	}
+	return t
 }
 
 // convertRows writes rows [r0, r1) (of width d) of a float array as f32.

@@ -37,22 +37,7 @@ func (cpuBackend) RMSNorm(x, weight *Array, eps float32) *Array {
 	return out
 }
 
-func rmsRow(dst, x, w []float32, eps float32) {
-	var ss float64
-	for _, v := range x {
-		ss += float64(v) * float64(v)
-	}
-	inv := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
-	if w == nil {
-		for j, v := range x {
-			dst[j] = v * inv
-		}
-		return
-	}
-	for j, v := range x {
-		dst[j] = v * inv * w[j]
-	}
-}
+func rmsRow(dst, x, w []float32, eps float32) { kernel.RMSRow(dst, x, w, eps) }
 
 // RoPEOptions configures RoPE. The zero value of each field is its default.
 type RoPEOptions struct {

@@ -19,10 +19,10 @@ const maxStreamWindow = 256
 //
 // The concatenation of everything Add and Flush return equals Decode of the
 // whole sequence (with a context: Decode(context+ids) minus
-// Decode(context)) whenever that decode is valid text. When the ids hold
-// invalid bytes, a run of byte-fallback tokens decodes as one U+FFFD per
-// byte, even its valid start, which the stream may already have shown (as
-// HF's DecodeStream would). Not safe for concurrent use.
+// Decode(context)). A run of byte-fallback tokens decodes as a whole — as
+// text when its bytes are valid UTF-8, else as one U+FFFD per byte, even its
+// valid start — so with a ByteFallback decoder such a run is held until the
+// token after it (or Flush) decides which. Not safe for concurrent use.
 type StreamDecoder struct {
 	t    *Tokenizer
 	skip bool
@@ -37,6 +37,11 @@ type StreamDecoder struct {
 	sent      int // bytes of window text past prefix already emitted
 	emitted   strings.Builder
 	clean     cleaner
+	// holdBytes is set when the decoder chain has ByteFallback: a run of
+	// "<0xNN>" tokens decodes as a whole (valid UTF-8, or one U+FFFD per
+	// byte), so the run is held until a token that is not a byte ends it.
+	holdBytes bool
+	inRun     bool
 }
 
 // NewStreamDecoder returns a decoder for one generated sequence. Pass the
@@ -45,7 +50,7 @@ type StreamDecoder struct {
 // together would); they are not emitted. Nil context decodes the sequence on
 // its own, as HF's DecodeStream does.
 func (t *Tokenizer) NewStreamDecoder(skipSpecial bool, context []int32) *StreamDecoder {
-	d := &StreamDecoder{t: t, skip: skipSpecial, clean: cleaner{on: t.cleanup}}
+	d := &StreamDecoder{t: t, skip: skipSpecial, clean: cleaner{on: t.cleanup}, holdBytes: hasByteFallback(t.dec)}
 	// Keep the shortest tail of the context whose text is complete.
 	for n := min(len(context), 4); n > 0; n-- {
 		tail := context[len(context)-n:]
@@ -70,6 +75,15 @@ func (d *StreamDecoder) decode(ids []int32) string {
 func (d *StreamDecoder) Add(id int32) string {
 	d.all = append(d.all, id)
 	d.window = append(d.window, id)
+	if d.holdBytes {
+		byteTok := d.isByteToken(id)
+		if byteTok && len(d.window) < maxStreamWindow {
+			// Whether this run is text or U+FFFDs is known only when it ends.
+			d.inRun = true
+			return ""
+		}
+		d.inRun = false
+	}
 	s := d.decode(d.window)
 	if !strings.HasPrefix(s, d.prefix) {
 		if len(d.window) < maxStreamWindow {
@@ -111,6 +125,35 @@ func (d *StreamDecoder) restart(s string) string {
 	d.prefix = d.decode(d.window)
 	d.sent = 0
 	return out
+}
+
+// isByteToken reports whether id is a "<0xNN>" byte-fallback token of the
+// model's vocabulary.
+func (d *StreamDecoder) isByteToken(id int32) bool {
+	if _, added := d.t.added.byID[id]; added {
+		return false
+	}
+	tok, ok := d.t.vocab.token(id)
+	if !ok {
+		return false
+	}
+	_, ok = parseByteToken(tok)
+	return ok
+}
+
+// hasByteFallback reports whether a decoder chain contains ByteFallback.
+func hasByteFallback(dec decoder) bool {
+	switch d := dec.(type) {
+	case byteFallbackDec:
+		return true
+	case decSequence:
+		for _, sub := range d {
+			if hasByteFallback(sub) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (d *StreamDecoder) emit(raw string) string {

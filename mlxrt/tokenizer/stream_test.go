@@ -64,3 +64,34 @@ func TestStreamDecoderContext(t *testing.T) {
 	b.WriteString(d.Flush())
 	assert.Equal(t, "Hello world 中文", b.String())
 }
+
+// TestStreamDecoderByteRunsAsWhole: a run of byte-fallback tokens whose
+// later byte is invalid turns its valid start into U+FFFD too (HF's
+// ByteFallback decoder); the stream must not show the valid start early,
+// and must keep going after the run.
+func TestStreamDecoderByteRunsAsWhole(t *testing.T) {
+	for _, dir := range []string{"../testdata/tokenizers/spm", "../testdata/tokenizers/metaspace"} {
+		tok, err := tokenizer.Load(dir, nil)
+		require.NoError(t, err)
+		id := func(s string) int32 {
+			v, ok := tok.TokenID(s)
+			require.True(t, ok, s)
+			return v
+		}
+		word := tok.Encode("hello", false)
+		for _, seq := range [][]int32{
+			append([]int32{id("<0x2A>"), id("<0x7C>"), id("<0x84>")}, word...),
+			append(append([]int32{}, word...), id("<0xE2>"), id("<0x80>"), id("<0x8D>")),
+			append([]int32{id("<0x43>"), id("<0xF2>")}, word...),
+			{id("<0x41>")},
+		} {
+			d := tok.NewStreamDecoder(false, nil)
+			got := ""
+			for _, x := range seq {
+				got += d.Add(x)
+			}
+			got += d.Flush()
+			assert.Equal(t, tok.Decode(seq, false), got, "%s %v", dir, seq)
+		}
+	}
+}

@@ -70,11 +70,18 @@ func (m *Machine) checkRealtime(u *RealtimeUpdate) *ProtocolError {
 }
 
 // applyRealtime changes the conversation settings of a session.update.
-func (m *Machine) applyRealtime(u *RealtimeUpdate) {
+func (m *Machine) applyRealtime(su *SessionUpdate) {
+	u := su.Realtime
 	if u == nil {
 		return
 	}
 	c := &m.cc
+	switch {
+	case u.TranscriptionOff:
+		c.transcripts = false
+	case su.Transcription != nil:
+		c.transcripts = true
+	}
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = *v
@@ -103,7 +110,6 @@ func (m *Machine) applyRealtime(u *RealtimeUpdate) {
 	if u.InterruptResponse != nil {
 		c.interrupt = *u.InterruptResponse
 	}
-	c.transcripts = !u.TranscriptionOff
 	if u.Tools != nil {
 		c.tools = *u.Tools
 	}

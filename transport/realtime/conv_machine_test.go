@@ -495,3 +495,34 @@ func TestOutputFormats(t *testing.T) {
 		})
 	}
 }
+
+// With the transcription member null, no input transcription events are
+// sent, yet the LLM still reads the recognized turn.
+func TestTranscriptionEventsOff(t *testing.T) {
+	h := newConversation(t, false, "audio")
+	out := h.send(map[string]any{"type": "session.update", "session": map[string]any{"type": "realtime",
+		"audio": map[string]any{"input": map[string]any{"transcription": nil}}}})
+	assert.Nil(t, out.Events[0].(*realtime.SessionEvent).Session.(*realtime.RealtimeSessionGA).Audio.Input.Transcription)
+	for _, f := range rt.Frames(rt.PCM16(rt.Utterances(24000, 1, 300, 500, 700)), 960) {
+		h.appendAudio(f)
+	}
+	var committed string
+	for _, e := range h.events {
+		if c, ok := e.(*realtime.CommittedEvent); ok {
+			committed = c.ItemID
+		}
+	}
+	h.engine(pipeline.TranscriptDelta{ItemID: committed, Text: "good"})
+	out = h.engine(pipeline.TranscriptDone{ItemID: committed, Transcript: pipeline.Transcript{Text: "good morning"}})
+	assert.Empty(t, out.Events)
+	starts := actionsOf[realtime.StartResponse](out)
+	require.Len(t, starts, 1)
+	assert.Equal(t, "good morning", starts[0].Chat.Messages[len(starts[0].Chat.Messages)-1].Content)
+	// A later update without the member leaves them off; a transcription
+	// object turns them on.
+	out = h.send(map[string]any{"type": "session.update", "session": map[string]any{"type": "realtime", "instructions": "x"}})
+	assert.Nil(t, out.Events[0].(*realtime.SessionEvent).Session.(*realtime.RealtimeSessionGA).Audio.Input.Transcription)
+	out = h.send(map[string]any{"type": "session.update", "session": map[string]any{"type": "realtime",
+		"audio": map[string]any{"input": map[string]any{"transcription": map[string]any{"model": "whisper-1"}}}}})
+	assert.NotNil(t, out.Events[0].(*realtime.SessionEvent).Session.(*realtime.RealtimeSessionGA).Audio.Input.Transcription)
+}

@@ -630,6 +630,9 @@ func decodeToolChoice(param string, raw json.RawMessage) (*pipeline.ToolChoice, 
 // realtime reads the conversation members of a GA session.update.
 func (g *gaSession) realtime(u *SessionUpdate, flags turnFlags) *ProtocolError {
 	r := &RealtimeUpdate{CreateResponse: flags.create, InterruptResponse: flags.interrupt}
+	if g.Audio != nil && g.Audio.Input != nil && g.Audio.Input.Transcription != nil && isNull(g.Audio.Input.Transcription) {
+		r.TranscriptionOff = true
+	}
 	var perr *ProtocolError
 	if g.OutputModalities != nil && !isNull(g.OutputModalities) {
 		if r.Modalities, perr = decodeModalities("session.output_modalities", g.OutputModalities); perr != nil {

@@ -13,7 +13,7 @@
 // Use ParseClientEvent to decode a client event; use Machine, the
 // per-connection state machine (client event bytes and engine events in,
 // server events and engine actions out, no I/O), to test the protocol
-// without a socket; use Accept and Serve to run it on a WebSocket against
+// without a socket; use Serve to run it on an accepted WebSocket against
 // the scheduler (a Transcriber for recognition, a Responder for the LLM
 // and synthesis of responses).
 //

@@ -322,7 +322,7 @@ func (m *Machine) sessionUpdate(out *Output, ev ClientEvent) {
 			m.protocolError(out, perr)
 			return
 		}
-		m.applyRealtime(u.Realtime)
+		m.applyRealtime(u)
 	}
 	if u.Type == SessionTranscription {
 		m.stype = SessionTranscription

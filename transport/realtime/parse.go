@@ -89,9 +89,11 @@ type RealtimeUpdate struct {
 	// CreateResponse and InterruptResponse are turn_detection's members.
 	CreateResponse    *bool
 	InterruptResponse *bool
-	// TranscriptionOff is set when the beta input_audio_transcription is
-	// null: the session sends no input transcription events (the turns
-	// are still recognized, for the LLM).
+	// TranscriptionOff is set when the transcription member
+	// (audio.input.transcription, beta input_audio_transcription) is null:
+	// the session sends no input transcription events (the turns are
+	// still recognized, for the LLM). A transcription object turns them
+	// back on.
 	TranscriptionOff bool
 	Tools            *[]pipeline.Tool
 	ToolChoice       *pipeline.ToolChoice

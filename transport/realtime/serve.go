@@ -110,8 +110,9 @@ func offeredProtocols(r *http.Request) []string {
 // Serve speaks the Realtime protocol on an accepted connection until the
 // client closes it, a write times out, or ctx ends (the connection is then
 // closed with status 1001, "going away"). It owns ws and closes it before
-// returning; every recognition task it started is cancelled and every
-// goroutine it started has ended by then. The returned error says why the
+// returning; every recognition, LLM and synthesis task it started is
+// cancelled (each stops at its next step) and every goroutine it started
+// has ended by then. The returned error says why the
 // connection ended; a normal close by the client returns nil.
 func Serve(ctx context.Context, ws *websocket.Conn, cfg Config) error {
 	if cfg.Transcriber == nil || cfg.Sessions == nil {

@@ -197,46 +197,21 @@ func (d *driver) fit(req *pipeline.ChatRequest) error {
 	}
 	defer lease.Release()
 	llm, ok := lease.Model().(pipeline.LLM)
-	ctxLen := 0
-	if ok {
-		ctxLen = llm.Info().ContextLength
-	}
-	if ctxLen <= 0 {
+	if !ok || llm.Info().ContextLength <= 0 {
 		return nil
-	}
-	reserve := ctxLen / 4
-	if req.MaxTokens > 0 && req.MaxTokens < reserve {
-		reserve = req.MaxTokens
 	}
 	sys := 0
 	for sys < len(req.Messages) && req.Messages[sys].Role == roleSystem {
 		sys++
 	}
-	head, body := req.Messages[:sys], req.Messages[sys:]
-	with := func(drop int) []pipeline.Message {
-		return append(append([]pipeline.Message(nil), head...), body[drop:]...)
-	}
-	fits := func(drop int) (bool, error) {
-		r := *req
-		r.Messages = with(drop)
-		seq, err := llm.Prepare(&r)
-		if err != nil {
-			if e := pipeline.AsError(err); e.Kind == pipeline.KindInvalid && e.Code == "context_length_exceeded" {
-				return false, nil
-			}
-			return false, err
-		}
-		n := seq.PromptTokens()
-		seq.Release() // never stepped: no thread state to free
-		return n+reserve <= ctxLen, nil
-	}
-	if ok, err := fits(0); ok || err != nil || len(body) < 2 {
+	f := fitter{llm: llm, req: req, head: req.Messages[:sys], body: req.Messages[sys:]}
+	if ok, err := f.fits(0); ok || err != nil || len(f.body) < 2 {
 		return err
 	}
-	lo, hi := 1, len(body)-1
+	lo, hi := 1, len(f.body)-1
 	for lo < hi {
 		mid := (lo + hi) / 2
-		ok, err := fits(mid)
+		ok, err := f.fits(mid)
 		if err != nil {
 			return err
 		}
@@ -247,9 +222,42 @@ func (d *driver) fit(req *pipeline.ChatRequest) error {
 		}
 	}
 	// A tool result without the call it answers confuses chat templates.
-	for lo < len(body)-1 && body[lo].Role == "tool" {
+	for lo < len(f.body)-1 && f.body[lo].Role == "tool" {
 		lo++
 	}
-	req.Messages = with(lo)
+	req.Messages = f.with(lo)
 	return nil
+}
+
+// fitter measures a request with some of its oldest messages left out.
+type fitter struct {
+	llm        pipeline.LLM
+	req        *pipeline.ChatRequest
+	head, body []pipeline.Message
+}
+
+func (f *fitter) with(drop int) []pipeline.Message {
+	return append(append([]pipeline.Message(nil), f.head...), f.body[drop:]...)
+}
+
+// fits reports whether the request without its drop oldest messages
+// leaves room for the answer.
+func (f *fitter) fits(drop int) (bool, error) {
+	ctxLen := f.llm.Info().ContextLength
+	reserve := ctxLen / 4
+	if f.req.MaxTokens > 0 && f.req.MaxTokens < reserve {
+		reserve = f.req.MaxTokens
+	}
+	r := *f.req
+	r.Messages = f.with(drop)
+	seq, err := f.llm.Prepare(&r)
+	if err != nil {
+		if e := pipeline.AsError(err); e.Kind == pipeline.KindInvalid && e.Code == "context_length_exceeded" {
+			return false, nil
+		}
+		return false, err
+	}
+	n := seq.PromptTokens()
+	seq.Release() // never stepped: no thread state to free
+	return n+reserve <= ctxLen, nil
 }

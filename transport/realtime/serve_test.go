@@ -118,3 +118,21 @@ func TestServeNeedsDependencies(t *testing.T) {
 	_, err := c.Read()
 	assert.Equal(t, websocket.StatusInternalError, websocket.CloseStatus(err))
 }
+
+// Without a Responder, responses fail with service_unavailable and the
+// connection goes on.
+func TestServeWithoutResponder(t *testing.T) {
+	s := newStack(t)
+	url := s.serve(t, context.Background(), realtime.Config{Machine: realtime.Options{Model: "m"}})
+	c := rt.Dial(t, url, nil)
+	assert.Equal(t, "session.created", c.Next().Type)
+	c.Send(map[string]any{"type": "conversation.item.create", "item": map[string]any{"type": "message", "role": "user",
+		"content": []map[string]any{{"type": "input_text", "text": "hi"}}}})
+	c.Send(map[string]any{"type": "response.create"})
+	assert.Equal(t, "service_unavailable", c.WaitFor("error").Get("error", "code"))
+	done := c.WaitFor("response.done")
+	assert.Equal(t, "failed", done.Get("response", "status"))
+	c.Send(map[string]any{"type": "response.create"})
+	assert.Equal(t, "failed", c.WaitFor("response.done").Get("response", "status"))
+	require.Eventually(t, func() bool { return s.reg.Active() == 0 && s.reg.Len() == 0 }, 10*time.Second, time.Millisecond)
+}

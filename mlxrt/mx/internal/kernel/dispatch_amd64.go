@@ -406,6 +406,54 @@ func gemvBF16(out []float32, ldo int, x []uint16, nx, k int, w []uint16, rows in
 	}
 }
 
+func attnScoresBF16Dispatch(s []float32, lds int, q []uint16, g int, k []uint16, n, d int) {
+	n16 := 0
+	if useBF16 && d%32 == 0 {
+		n16 = n / 16
+		if n16 > 0 {
+			attnScoresBF16(&s[0], lds, &q[0], g, unsafe.Pointer(&k[0]), n16, d)
+		}
+	}
+	if n0 := 16 * n16; n0 < n {
+		for h := 0; h < g; h++ {
+			gemvBF16(s[h*lds+n0:], 1, q[h*d:(h+1)*d], 1, d, k[n0*d:n*d], n-n0)
+		}
+	}
+}
+
+type attnValuesFn func(acc *float32, lda int, p *uint32, ldp int, v unsafe.Pointer, npairs int)
+
+// attnValuesTable[dv/4][nq-1] (dv: 32-element vectors per value row, 2 or 4).
+var attnValuesTable = [2][2]attnValuesFn{
+	{attnValuesBF16x1d64, attnValuesBF16x2d64},
+	{attnValuesBF16x1d128, attnValuesBF16x2d128},
+}
+
+func attnValuesBF16Dispatch(acc []float32, lda int, p []uint16, ldp, g int, v []uint16, n, d int) {
+	// The kernels read p as pairs (dwords): rows must start 4-byte aligned.
+	aligned := ldp%2 == 0 && uintptr(unsafe.Pointer(&p[0]))%4 == 0
+	if !useBF16 || (d != 64 && d != 128) || !aligned || n < 2 {
+		attnValuesBF16Go(acc, lda, p, ldp, g, v, n, d)
+		return
+	}
+	di := d/64 - 1
+	for h0 := 0; h0 < g; h0 += 2 {
+		nq := min(2, g-h0)
+		attnValuesTable[di][nq-1](&acc[h0*lda], lda, (*uint32)(unsafe.Pointer(&p[h0*ldp])), ldp/2,
+			unsafe.Pointer(&v[0]), n/2)
+	}
+	if n%2 == 1 {
+		last := v[(n-1)*d : n*d]
+		for h := 0; h < g; h++ {
+			pj := bf16(p[h*ldp+n-1])
+			a := acc[h*lda : h*lda+d]
+			for e := range a {
+				a[e] += pj * bf16(last[e])
+			}
+		}
+	}
+}
+
 // gemmBF16ViaF32 widens both operands to float32 and runs sgemmNT: the
 // same products, one per step.
 func gemmBF16ViaF32(m, n, k int, a []uint16, lda int, b []uint16, ldb int, c []float32, ldc int) {
@@ -632,6 +680,25 @@ func swiGLU(dst, gate, up []float32) {
 		swigluAVX512(&dst[0], &gate[0], &up[0], n, &expConsts[0])
 	}
 	swiGLUGo(dst[n:], gate[n:], up[n:])
+}
+
+func sumSquares(x []float32) float64 {
+	n := 0
+	var ss float64
+	if hasAVX512 && len(x) >= 16 {
+		n = len(x) - len(x)%16
+		ss = sumSquaresAVX512(&x[0], n)
+	}
+	return ss + sumSquaresGo(x[n:])
+}
+
+func scaleRow(dst, x, w []float32, s float32) {
+	n := 0
+	if hasAVX512 && len(x) >= 16 {
+		n = len(x) - len(x)%16
+		scaleRowAVX512(&dst[0], &x[0], &w[0], s, n)
+	}
+	scaleRowGo(dst[n:], x[n:], w[n:], s)
 }
 
 func streamSum(buf []uint64) uint64 {

@@ -34,6 +34,16 @@ func gemvBF16(out []float32, ldo int, x []uint16, nx, k int, w []uint16, rows in
 	gemvBF16Go(out, ldo, x, nx, k, w, rows)
 }
 
+func attnScoresBF16Dispatch(s []float32, lds int, q []uint16, g int, k []uint16, n, d int) {
+	for h := 0; h < g; h++ {
+		gemvBF16Go(s[h*lds:], 1, q[h*d:(h+1)*d], 1, d, k[:n*d], n)
+	}
+}
+
+func attnValuesBF16Dispatch(acc []float32, lda int, p []uint16, ldp, g int, v []uint16, n, d int) {
+	attnValuesBF16Go(acc, lda, p, ldp, g, v, n, d)
+}
+
 func f32ToBF16(dst []uint16, src []float32) { f32ToBF16Go(dst, src) }
 
 func dequantRowsBF16(p *QParams, r0, r1 int, dst []uint16) { dequantRowsBF16Go(p, r0, r1, dst) }
@@ -64,5 +74,8 @@ func maxF32(x []float32) float32                     { return maxF32Go(x) }
 func expShiftSum(x []float32, shift float32) float32 { return expShiftSumGo(x, shift) }
 
 func swiGLU(dst, gate, up []float32) { swiGLUGo(dst, gate, up) }
+
+func sumSquares(x []float32) float64          { return sumSquaresGo(x) }
+func scaleRow(dst, x, w []float32, s float32) { scaleRowGo(dst, x, w, s) }
 
 func streamSum(buf []uint64) uint64 { return streamSumGo(buf) }

@@ -59,6 +59,48 @@ func gemvBF16Go(out []float32, ldo int, x []uint16, nx, k int, w []uint16, rows 
 	}
 }
 
+// AttnScoresBF16 computes s[h*lds+j] = dot(q[h*d:(h+1)*d], k[j*d:(j+1)*d])
+// for h < g query rows and j < n key rows, all bfloat16 (bit patterns),
+// products exact and sums float32: the q·K pass of decode attention, each
+// block of keys read once for all g query heads that share it.
+func AttnScoresBF16(s []float32, lds int, q []uint16, g int, k []uint16, n, d int) {
+	if g == 0 || n == 0 {
+		return
+	}
+	_ = s[(g-1)*lds+n-1]
+	_ = q[g*d-1]
+	_ = k[n*d-1]
+	attnScoresBF16Dispatch(s, lds, q, g, k, n, d)
+}
+
+// AttnValuesBF16 computes acc[h*lda+e] = Σ_j p_h[j]·v[j][e] for h < g
+// query rows, j < n keys and e < d: the P·V pass of decode attention with
+// bfloat16 probabilities p (bit patterns, row h at p[h*ldp:], n each) and
+// bfloat16 value rows v (d elements each), products exact and sums
+// float32, overwriting acc. Each value row is read once for all g rows.
+func AttnValuesBF16(acc []float32, lda int, p []uint16, ldp, g int, v []uint16, n, d int) {
+	if g == 0 {
+		return
+	}
+	_ = acc[(g-1)*lda+d-1]
+	_ = p[(g-1)*ldp+n-1]
+	_ = v[n*d-1]
+	attnValuesBF16Dispatch(acc, lda, p, ldp, g, v, n, d)
+}
+
+func attnValuesBF16Go(acc []float32, lda int, p []uint16, ldp, g int, v []uint16, n, d int) {
+	for h := 0; h < g; h++ {
+		a := acc[h*lda : h*lda+d]
+		clear(a)
+		for j := 0; j < n; j++ {
+			pj := bf16(p[h*ldp+j])
+			for e := range a {
+				a[e] += pj * bf16(v[j*d+e])
+			}
+		}
+	}
+}
+
 // RoundBF16 converts len(dst) float32 values of src to bfloat16 bit
 // patterns, rounding to nearest even (as FloatToBF16), vectorised where
 // the CPU allows.

@@ -211,3 +211,72 @@ func TestGemvBF16MatchesGo(t *testing.T) {
 		}
 	}
 }
+
+func TestAttnScoresBF16MatchesGo(t *testing.T) {
+	for _, d := range []int{32, 64, 128, 72} {
+		for _, n := range []int{1, 15, 16, 17, 64, 100} {
+			for _, g := range []int{1, 2, 3} {
+				t.Run(fmt.Sprintf("d%d/n%d/g%d", d, n, g), func(t *testing.T) {
+					q, k := bf16s(rnd(1, g*d)), bf16s(rnd(2, n*d))
+					lds := n + 5
+					got, want := make([]float32, g*lds), make([]float32, g*lds)
+					AttnScoresBF16(got, lds, q, g, k, n, d)
+					for h := 0; h < g; h++ {
+						gemvBF16Go(want[h*lds:], 1, q[h*d:(h+1)*d], 1, d, k, n)
+					}
+					for i := range want {
+						if math.Abs(float64(got[i]-want[i])) > 1e-5*math.Sqrt(float64(d)) {
+							t.Fatalf("s[%d] = %v, want %v", i, got[i], want[i])
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestAttnValuesBF16MatchesGo(t *testing.T) {
+	for _, d := range []int{64, 128, 96} {
+		for _, n := range []int{1, 2, 7, 16, 33} {
+			for _, g := range []int{1, 2, 3} {
+				t.Run(fmt.Sprintf("d%d/n%d/g%d", d, n, g), func(t *testing.T) {
+					ldp := n + n%2 + 2
+					p, v := bf16s(rnd(1, g*ldp)), bf16s(rnd(2, n*d))
+					lda := d + 16
+					got, want := rnd(3, g*lda), rnd(3, g*lda)
+					AttnValuesBF16(got, lda, p, ldp, g, v, n, d)
+					attnValuesBF16Go(want, lda, p, ldp, g, v, n, d)
+					for h := 0; h < g; h++ {
+						for e := 0; e < d; e++ {
+							i := h*lda + e
+							if math.Abs(float64(got[i]-want[i])) > 1e-5*math.Sqrt(float64(n)) {
+								t.Fatalf("acc[%d][%d] = %v, want %v", h, e, got[i], want[i])
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestRMSRow(t *testing.T) {
+	for _, n := range []int{1, 16, 37, 1024} {
+		x, w := rnd(uint64(n), n), rnd(uint64(n+1), n)
+		for _, ww := range [][]float32{w, nil} {
+			got := make([]float32, n)
+			RMSRow(got, x, ww, 1e-6)
+			ss := sumSquaresGo(x)
+			s := float32(1 / math.Sqrt(ss/float64(n)+1e-6))
+			for j := range got {
+				want := x[j] * s
+				if ww != nil {
+					want *= ww[j]
+				}
+				if math.Abs(float64(got[j]-want)) > 1e-6*math.Abs(float64(want))+1e-30 {
+					t.Fatalf("n=%d [%d] = %v, want %v", n, j, got[j], want)
+				}
+			}
+		}
+	}
+}

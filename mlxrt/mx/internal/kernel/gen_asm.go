@@ -1064,6 +1064,225 @@ func gemvDP(nx int) {
 	p("RET")
 }
 
+// attnScores emits attnScoresBF16(s *float32, lds int, q *uint16, nq int,
+// k unsafe.Pointer, n16 int, d int): for each of nq query rows (bfloat16, d
+// elements, d a multiple of 32, rows d apart) and each key row j < 16·n16
+// (bfloat16, d elements, rows d apart), s[h*lds + j] = q_h·k_j, products
+// exact and sums float32 (VDPBF16PS). Keys go 16 at a time: each key's dot
+// product leaves a vector of partial sums, and four rounds of unpacks,
+// lane shuffles and adds turn the 16 vectors into one vector of 16 scores
+// (45 operations instead of 16 horizontal sums of 8). A block of keys
+// stays in L1 while the other query rows pass over it.
+func attnScores() {
+	name := "attnScoresBF16"
+	args := "s *float32, lds int, q *uint16, nq int, k unsafe.Pointer, n16 int, d int"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	p("MOVQ s+0(FP), DI")
+	p("MOVQ lds+8(FP), R8")
+	p("SHLQ $2, R8")
+	p("MOVQ k+32(FP), DX")
+	p("MOVQ n16+40(FP), CX")
+	p("MOVQ d+48(FP), R9")
+	p("SHLQ $1, R9") // bytes per row
+	p("MOVQ R9, R10")
+	p("SHLQ $4, R10") // bytes per 16 keys
+	p("TESTQ CX, CX")
+	p("JZ %s_done", name)
+	label(name + "_block")
+	p("MOVQ q+16(FP), SI")
+	p("MOVQ DI, R11")
+	p("MOVQ nq+24(FP), R12")
+	label(name + "_head")
+	// Key j of the block at BX; two keys per step, reduced at once.
+	p("MOVQ DX, BX")
+	for pair := 0; pair < 8; pair++ {
+		a, b := 0, 1 // accumulators of the pair's keys
+		p("VPXORD Z%d, Z%d, Z%d", a, a, a)
+		p("VPXORD Z%d, Z%d, Z%d", b, b, b)
+		p("MOVQ R9, AX")
+		p("MOVQ SI, R13")
+		p("MOVQ BX, R14")
+		p("LEAQ (BX)(R9*1), R15")
+		label(fmt.Sprintf("%s_dot%d", name, pair))
+		p("VMOVDQU32 (R13), Z2")
+		vdpbf16psMem(0, "R14", 2, a)
+		vdpbf16psMem(0, "R15", 2, b)
+		p("ADDQ $64, R13")
+		p("ADDQ $64, R14")
+		p("ADDQ $64, R15")
+		p("SUBQ $64, AX")
+		p("JNZ %s_dot%d", name, pair)
+		p("LEAQ (BX)(R9*2), BX")
+		// Level 1: [a0+a2, b0+b2, a1+a3, b1+b3] per 128-bit lane.
+		l1 := 8 + pair
+		p("VUNPCKLPS Z%d, Z%d, Z3", b, a)
+		p("VUNPCKHPS Z%d, Z%d, Z4", b, a)
+		p("VADDPS Z4, Z3, Z%d", l1)
+	}
+	// Level 2: four keys per 128-bit lane (one partial sum each).
+	for i := 0; i < 4; i++ {
+		a, b := 8+2*i, 9+2*i
+		p("VUNPCKLPD Z%d, Z%d, Z3", b, a)
+		p("VUNPCKHPD Z%d, Z%d, Z4", b, a)
+		p("VADDPS Z4, Z3, Z%d", 16+i)
+	}
+	// Levels 3 and 4: 128-bit lanes.
+	for i := 0; i < 2; i++ {
+		a, b := 16+2*i, 17+2*i
+		p("VSHUFF32X4 $0x88, Z%d, Z%d, Z3", b, a)
+		p("VSHUFF32X4 $0xdd, Z%d, Z%d, Z4", b, a)
+		p("VADDPS Z4, Z3, Z%d", 20+i)
+	}
+	p("VSHUFF32X4 $0x88, Z21, Z20, Z3")
+	p("VSHUFF32X4 $0xdd, Z21, Z20, Z4")
+	p("VADDPS Z4, Z3, Z3")
+	p("VMOVUPS Z3, (R11)")
+	p("ADDQ R8, R11")
+	p("ADDQ R9, SI")
+	p("DECQ R12")
+	p("JNZ %s_head", name)
+	p("ADDQ $64, DI")
+	p("ADDQ R10, DX")
+	p("DECQ CX")
+	p("JNZ %s_block", name)
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// attnValues emits attnValuesBF16x<nq>d<32·dv>(acc *float32, lda int,
+// p *uint32, ldp int, v unsafe.Pointer, npairs int): for nq query rows and
+// keys j < 2·npairs, acc[h*lda + e] = Σ_j p_h[j]·v[j][e] for e < 32·dv, with
+// p given as bfloat16 pairs (p[h*ldp + i] holds keys 2i and 2i+1) and v
+// bfloat16 rows of 32·dv elements: the P·V pass of decode attention. Each
+// pair of value rows is interleaved word by word (VPUNPCKL/HWD), which
+// makes dword lanes of (key 2i, key 2i+1) pairs for VDPBF16PS; the lanes'
+// element order is undone once at the end with two lane shuffles per 32
+// elements.
+func attnValues(nq, dv int) {
+	name := fmt.Sprintf("attnValuesBF16x%dd%d", nq, 32*dv)
+	args := "acc *float32, lda int, p *uint32, ldp int, v unsafe.Pointer, npairs int"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	accr := func(h, i int) int { return h*2*dv + i } // i < 2·dv
+	p("MOVQ p+16(FP), DX")
+	p("MOVQ ldp+24(FP), R8")
+	p("SHLQ $2, R8")
+	p("LEAQ (DX)(R8*1), R10") // second query row's pairs
+	p("MOVQ v+32(FP), SI")
+	p("MOVQ npairs+40(FP), CX")
+	p("MOVQ $%d, R9", 64*dv) // bytes per value row
+	for i := 0; i < nq*2*dv; i++ {
+		p("VPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("TESTQ CX, CX")
+	p("JZ %s_store", name)
+	label(name + "_loop")
+	p("VPBROADCASTD (DX), Z30")
+	if nq == 2 {
+		p("VPBROADCASTD (R10), Z31")
+	}
+	for c := 0; c < dv; c++ {
+		a, b := 16+2*(c%2), 17+2*(c%2)
+		lo, hi := 24+2*(c%2), 25+2*(c%2)
+		p("VMOVDQU32 %d(SI), Z%d", 64*c, a)
+		p("VMOVDQU32 %d(SI)(R9*1), Z%d", 64*c, b)
+		p("VPUNPCKLWD Z%d, Z%d, Z%d", b, a, lo)
+		p("VPUNPCKHWD Z%d, Z%d, Z%d", b, a, hi)
+		for h := 0; h < nq; h++ {
+			vdpbf16ps(30+h, lo, accr(h, 2*c))
+			vdpbf16ps(30+h, hi, accr(h, 2*c+1))
+		}
+	}
+	p("ADDQ $4, DX")
+	p("ADDQ $4, R10")
+	p("LEAQ (SI)(R9*2), SI")
+	p("DECQ CX")
+	p("JNZ %s_loop", name)
+	label(name + "_store")
+	p("MOVQ acc+0(FP), DI")
+	p("MOVQ lda+8(FP), BX")
+	p("SHLQ $2, BX")
+	for h := 0; h < nq; h++ {
+		for c := 0; c < dv; c++ {
+			lo, hi := accr(h, 2*c), accr(h, 2*c+1)
+			p("VSHUFF32X4 $0x44, Z%d, Z%d, Z26", hi, lo)
+			p("VSHUFF32X4 $0xd8, Z26, Z26, Z26")
+			p("VMOVUPS Z26, %d(DI)", 128*c)
+			p("VSHUFF32X4 $0xee, Z%d, Z%d, Z27", hi, lo)
+			p("VSHUFF32X4 $0xd8, Z27, Z27, Z27")
+			p("VMOVUPS Z27, %d(DI)", 128*c+64)
+		}
+		if h+1 < nq {
+			p("ADDQ BX, DI")
+		}
+	}
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// rmsKernels emits sumSquaresAVX512(x *float32, n int) float64, the sum of
+// x[i]² accumulated in float64 (n a multiple of 16), and
+// scaleRowAVX512(dst, x, w *float32, s float32, n int): dst[i] =
+// x[i]·s·w[i] (n a multiple of 16), the two passes of RMSNorm.
+func rmsKernels() {
+	fmt.Fprintf(&out, "\n// func sumSquaresAVX512(x *float32, n int) float64\n")
+	fmt.Fprintf(&out, "TEXT ·sumSquaresAVX512(SB), NOSPLIT, $0-24\n")
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc sumSquaresAVX512(x *float32, n int) float64\n")
+	p("MOVQ x+0(FP), SI")
+	p("MOVQ n+8(FP), CX")
+	for i := 0; i < 4; i++ {
+		p("VXORPD Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("SHRQ $4, CX")
+	p("JZ ssq_reduce")
+	label("ssq_loop")
+	p("VCVTPS2PD (SI), Z4")
+	p("VCVTPS2PD 32(SI), Z5")
+	p("VFMADD231PD Z4, Z4, Z0")
+	p("VFMADD231PD Z5, Z5, Z1")
+	p("ADDQ $64, SI")
+	p("DECQ CX")
+	p("JNZ ssq_loop")
+	label("ssq_reduce")
+	p("VADDPD Z1, Z0, Z0")
+	p("VEXTRACTF64X4 $1, Z0, Y1")
+	p("VADDPD Y1, Y0, Y0")
+	p("VEXTRACTF128 $1, Y0, X1")
+	p("VADDPD X1, X0, X0")
+	p("VPERMILPD $1, X0, X1")
+	p("VADDSD X1, X0, X0")
+	p("VMOVSD X0, ret+16(FP)")
+	p("VZEROUPPER")
+	p("RET")
+
+	fmt.Fprintf(&out, "\n// func scaleRowAVX512(dst *float32, x *float32, w *float32, s float32, n int)\n")
+	fmt.Fprintf(&out, "TEXT ·scaleRowAVX512(SB), NOSPLIT, $0-40\n")
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc scaleRowAVX512(dst *float32, x *float32, w *float32, s float32, n int)\n")
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ x+8(FP), SI")
+	p("MOVQ w+16(FP), DX")
+	p("VBROADCASTSS s+24(FP), Z1")
+	p("MOVQ n+32(FP), CX")
+	p("SHRQ $4, CX")
+	p("JZ srow_done")
+	label("srow_loop")
+	p("VMULPS (SI), Z1, Z0")
+	p("VMULPS (DX), Z0, Z0")
+	p("VMOVUPS Z0, (DI)")
+	p("ADDQ $64, SI")
+	p("ADDQ $64, DX")
+	p("ADDQ $64, DI")
+	p("DECQ CX")
+	p("JNZ srow_loop")
+	label("srow_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
 // softmaxKernels emits
 //
 //	maxF32AVX512(x *float32, n int, negInf *float32) float32
@@ -1365,6 +1584,12 @@ func main() {
 	gemmTile("BF16")
 	for nx := 1; nx <= 4; nx++ {
 		gemvDP(nx)
+	}
+	attnScores()
+	rmsKernels()
+	for _, dv := range []int{2, 4} {
+		attnValues(1, dv)
+		attnValues(2, dv)
 	}
 	packPanel()
 	packPanelT()

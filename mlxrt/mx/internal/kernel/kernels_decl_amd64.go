@@ -169,6 +169,27 @@ func gemvDPx3(out *float32, ldo int, x *uint16, k int, kk int, w unsafe.Pointer,
 func gemvDPx4(out *float32, ldo int, x *uint16, k int, kk int, w unsafe.Pointer, rows int)
 
 //go:noescape
+func attnScoresBF16(s *float32, lds int, q *uint16, nq int, k unsafe.Pointer, n16 int, d int)
+
+//go:noescape
+func sumSquaresAVX512(x *float32, n int) float64
+
+//go:noescape
+func scaleRowAVX512(dst *float32, x *float32, w *float32, s float32, n int)
+
+//go:noescape
+func attnValuesBF16x1d64(acc *float32, lda int, p *uint32, ldp int, v unsafe.Pointer, npairs int)
+
+//go:noescape
+func attnValuesBF16x2d64(acc *float32, lda int, p *uint32, ldp int, v unsafe.Pointer, npairs int)
+
+//go:noescape
+func attnValuesBF16x1d128(acc *float32, lda int, p *uint32, ldp int, v unsafe.Pointer, npairs int)
+
+//go:noescape
+func attnValuesBF16x2d128(acc *float32, lda int, p *uint32, ldp int, v unsafe.Pointer, npairs int)
+
+//go:noescape
 func packPanelAVX512(dst *uint32, src unsafe.Pointer, ld int, n int, idx *int32, masks *uint16)
 
 //go:noescape

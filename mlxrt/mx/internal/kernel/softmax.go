@@ -72,3 +72,32 @@ func swiGLUGo(dst, gate, up []float32) {
 		dst[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
 	}
 }
+
+// RMSRow writes x[i]·s·w[i] into dst[i] (w nil: x[i]·s) with s =
+// 1/sqrt(mean(x²)+eps), the sum of squares accumulated in float64.
+func RMSRow(dst, x, w []float32, eps float32) {
+	x = x[:len(dst)]
+	ss := sumSquares(x)
+	s := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
+	if w == nil {
+		for j, v := range x {
+			dst[j] = v * s
+		}
+		return
+	}
+	scaleRow(dst, x, w[:len(dst)], s)
+}
+
+func sumSquaresGo(x []float32) float64 {
+	var ss float64
+	for _, v := range x {
+		ss += float64(v) * float64(v)
+	}
+	return ss
+}
+
+func scaleRowGo(dst, x, w []float32, s float32) {
+	for j, v := range x {
+		dst[j] = v * s * w[j]
+	}
+}
