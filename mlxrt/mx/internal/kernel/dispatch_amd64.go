@@ -149,13 +149,8 @@ func convertVec(dst []float32, src []uint16, k512, k2 func(*float32, *uint16, in
 
 type qgemvFn func(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
 
-var qgemvTable = [2][4]qgemvFn{
-	{qgemv4x1VNNIPF, qgemv4x2VNNIPF, qgemv4x3VNNIPF, qgemv4x4VNNIPF},
-	{qgemv8x1VNNIPF, qgemv8x2VNNIPF, qgemv8x3VNNIPF, qgemv8x4VNNIPF},
-}
-
-// qgemvTableAVX2 serves CPUs without AVX-512 VNNI, two activation rows at
-// a time.
+// qgemvTableAVX2 serves GemvQ on CPUs without AVX-512 VNNI (which run
+// GemvQV instead), two activation rows at a time.
 var qgemvTableAVX2 = [2][2]qgemvFn{
 	{qgemv4x1AVX2, qgemv4x2AVX2},
 	{qgemv8x1AVX2, qgemv8x2AVX2},
@@ -163,15 +158,11 @@ var qgemvTableAVX2 = [2][2]qgemvFn{
 
 // hasQuantAsm reports whether GemvQ has an assembly kernel (and so whether
 // QBatch packs its rows).
-var hasQuantAsm = hasVNNI || hasAVX2
+var hasQuantAsm = hasAVX2
 
-// useVNNI selects the VNNI kernels; tests clear it to run the AVX2 ones.
+// useVNNI selects the VNNI kernels of GemvQV; tests clear it to run the
+// portable path.
 var useVNNI = hasVNNI
-
-var qgemvTableNoPF = [2][4]qgemvFn{
-	{qgemv4x1VNNI, qgemv4x2VNNI, qgemv4x3VNNI, qgemv4x4VNNI},
-	{qgemv8x1VNNI, qgemv8x2VNNI, qgemv8x3VNNI, qgemv8x4VNNI},
-}
 
 // dequant4Consts are the lane → word indices and shifts of dequant4AVX512.
 var dequant4Consts = [32]int32{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -230,7 +221,7 @@ func laneGroups(bits, gs int) *[32]int32 {
 
 func gemvQ(p *QParams, out []float32, ldo int, x *QBatch, rows int) {
 	nch := p.K / ChunkElems
-	if x.packed == nil || nch == 0 || p.GS > ChunkElems || !(useVNNI || hasAVX2) {
+	if x.packed == nil || nch == 0 || p.GS > ChunkElems || !hasAVX2 {
 		gemvQGo(p, out, ldo, x, rows)
 		return
 	}
@@ -239,10 +230,7 @@ func gemvQ(p *QParams, out []float32, ldo int, x *QBatch, rows int) {
 	if p.Bits == 8 {
 		bi = 1
 	}
-	group := 4
-	if !useVNNI {
-		group = 2
-	}
+	const group = 2
 	idx := laneGroups(p.Bits, p.GS)
 	wpr, g := p.WordsPerRow(), p.Groups()
 	bdelta := int(uintptr(unsafe.Pointer(&p.B[0])) - uintptr(unsafe.Pointer(&p.S[0])))
@@ -255,11 +243,7 @@ func gemvQ(p *QParams, out []float32, ldo int, x *QBatch, rows int) {
 		nr := min(block, rows-r0)
 		for b0 := 0; b0 < nx; b0 += group {
 			nb := min(group, nx-b0)
-			fn := qgemvTable[bi][nb-1]
-			if !useVNNI {
-				fn = qgemvTableAVX2[bi][nb-1]
-			}
-			fn(&out[b0*ldo+r0], ldo, unsafe.Pointer(&x.packed[b0*x.rcs]), nx*x.rcs,
+			qgemvTableAVX2[bi][nb-1](&out[b0*ldo+r0], ldo, unsafe.Pointer(&x.packed[b0*x.rcs]), nx*x.rcs,
 				unsafe.Pointer(&p.W[r0*wpr]), wpr*4, &p.S[r0*g], bdelta, g*4, gpc, nch, nr, &idx[0])
 		}
 	}

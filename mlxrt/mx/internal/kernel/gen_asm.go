@@ -147,129 +147,6 @@ func gemv(s isa, kind string, nx int) {
 	p("RET")
 }
 
-// qgemv emits qgemv<bits>x<nx>VNNI: the integer dot products of up to 4
-// packed activation rows with `rows` rows of an affine-quantized matrix,
-// 128 elements per chunk (see packQX for the activation layout):
-//
-//	func(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer,
-//	     wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int,
-//	     rows int, idx *int32)
-//
-// Per lane (one packed word): acc += cvt(Σ q·xq)·(scale·xs); bacc += bias·xsum.
-func qgemv(bits, nx int, pf bool) {
-	name := fmt.Sprintf("qgemv%dx%dVNNI", bits, nx)
-	if pf {
-		name += "PF"
-	}
-	args := "out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32"
-	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
-	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-104\n", name)
-	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
-	rcs := 256 // bytes of one activation row in one chunk
-	wpc := 16  // words (lanes) per chunk
-	if bits == 8 {
-		rcs, wpc = 384, 32
-	}
-	p("MOVQ out+0(FP), DI")
-	p("MOVQ w+32(FP), DX")
-	p("MOVQ s+48(FP), R11")
-	p("MOVQ bdelta+56(FP), R12")
-	p("MOVQ rows+88(FP), CX")
-	p("MOVQ xstride+24(FP), R9")
-	p("MOVQ gpc+72(FP), R14")
-	p("MOVQ idx+96(FP), R10")
-	p("VMOVDQU32 (R10), Z30")
-	if bits == 8 {
-		p("VMOVDQU32 64(R10), Z29")
-	} else {
-		p("MOVL $0x0F0F0F0F, R10")
-		p("VPBROADCASTD R10, Z31")
-	}
-	p("TESTQ CX, CX")
-	p("JZ %s_done", name)
-	label(name + "_row")
-	for b := 0; b < 2*nx; b++ {
-		p("VPXORD Z%d, Z%d, Z%d", b, b, b)
-	}
-	p("MOVQ xp+16(FP), AX")
-	p("MOVQ DX, BX")
-	p("MOVQ R11, R15")
-	p("MOVQ nchunks+80(FP), R13")
-	label(name + "_chunk")
-	if pf {
-		// One cache line of weights per 4-bit chunk (two per 8-bit chunk):
-		// fetch ~2 KiB ahead so DRAM requests stay in flight while the
-		// integer work runs.
-		p("PREFETCHT0 2048(BX)")
-		if bits == 8 {
-			p("PREFETCHT0 2112(BX)")
-		}
-	}
-	if bits == 4 {
-		p("VMOVDQU64 (BX), Z20")
-		p("VPSRLW $4, Z20, Z21")
-		p("VPANDD Z31, Z20, Z20")
-		p("VPANDD Z31, Z21, Z21")
-		p("VPERMPS (R15), Z30, Z22")
-		p("VPERMPS (R15)(R12*1), Z30, Z23")
-		for b := 0; b < nx; b++ {
-			o := b * rcs
-			p("VPXORD Z24, Z24, Z24")
-			p("VPDPBUSD %d(AX), Z20, Z24", o)
-			p("VPDPBUSD %d(AX), Z21, Z24", o+64)
-			p("VCVTDQ2PS Z24, Z24")
-			p("VMULPS %d(AX), Z22, Z25", o+128)
-			p("VFMADD231PS Z24, Z25, Z%d", 2*b)
-			p("VFMADD231PS %d(AX), Z23, Z%d", o+128+4*wpc, 2*b+1)
-		}
-		p("ADDQ $64, BX")
-	} else {
-		p("VMOVDQU64 (BX), Z20")
-		p("VMOVDQU64 64(BX), Z21")
-		p("VPERMPS (R15), Z30, Z22")
-		p("VPERMPS (R15), Z29, Z26")
-		p("VPERMPS (R15)(R12*1), Z30, Z23")
-		p("VPERMPS (R15)(R12*1), Z29, Z27")
-		for b := 0; b < nx; b++ {
-			o := b * rcs
-			for h := 0; h < 2; h++ {
-				wreg, sreg, breg := []int{20, 21}[h], []int{22, 26}[h], []int{23, 27}[h]
-				p("VPXORD Z24, Z24, Z24")
-				p("VPDPBUSD %d(AX), Z%d, Z24", o+64*h, wreg)
-				p("VCVTDQ2PS Z24, Z24")
-				p("VMULPS %d(AX), Z%d, Z25", o+128+64*h, sreg)
-				p("VFMADD231PS Z24, Z25, Z%d", 2*b)
-				p("VFMADD231PS %d(AX), Z%d, Z%d", o+128+4*wpc+64*h, breg, 2*b+1)
-			}
-		}
-		p("ADDQ $128, BX")
-	}
-	p("ADDQ R9, AX")
-	p("ADDQ R14, R15")
-	p("DECQ R13")
-	p("JNZ %s_chunk", name)
-	p("MOVQ DI, R8")
-	p("MOVQ ldo+8(FP), R10")
-	p("SHLQ $2, R10")
-	s := avx512
-	for b := 0; b < nx; b++ {
-		p("VADDPS Z%d, Z%d, Z%d", 2*b+1, 2*b, 2*b)
-		hsum(s, 2*b)
-		p("VMOVSS X%d, (R8)", 2*b)
-		if b+1 < nx {
-			p("ADDQ R10, R8")
-		}
-	}
-	p("ADDQ $4, DI")
-	p("ADDQ wstride+40(FP), DX")
-	p("ADDQ gstride+64(FP), R11")
-	p("DECQ CX")
-	p("JNZ %s_row", name)
-	label(name + "_done")
-	p("VZEROUPPER")
-	p("RET")
-}
-
 // sgemm emits sgemmDot4x6AVX512(a *float32, lda int, b *float32, ldb int,
 // c *float32, ldc int, k int): C[i*ldc+j] += Σ_{p<k} a[i*lda+p]·b[j*ldb+p]
 // for i < 4, j < 6; k is a multiple of 16. Both operands stream along k
@@ -1434,8 +1311,13 @@ func streamSum() {
 	p("RET")
 }
 
-// qgemvAVX2 emits qgemv<bits>x<nx>AVX2, the AVX2 form of qgemv for CPUs
-// without AVX-512 VNNI (same arguments and activation layout; nx ≤ 2). The
+// qgemvAVX2 emits qgemv<bits>x<nx>AVX2(out *float32, ldo int, xp
+// unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32,
+// bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32), the
+// GemvQ kernel for CPUs without AVX-512 VNNI: the integer dot products of up
+// to 2 packed activation rows (QBatch) with rows rows of an affine-quantized
+// matrix in MLX's layout, 128 elements per chunk; per lane (packed word)
+// acc += cvt(Σ q·xq)·(scale·xs) and bacc += bias·xsum. The
 // integer dot uses VPMADDUBSW (u8·s8 pairs → s16) and VPMADDWD with ones
 // (→ s32 per word). 4-bit pair sums stay below 2·15·127; 8-bit weights are
 // shifted to q' = q-128 and multiplied as |q'|·(x·sign q') so pair sums stay
@@ -1565,12 +1447,6 @@ func main() {
 			for nx := 1; nx <= 4; nx++ {
 				gemv(s, kind, nx)
 			}
-		}
-	}
-	for _, bits := range []int{4, 8} {
-		for nx := 1; nx <= 4; nx++ {
-			qgemv(bits, nx, false)
-			qgemv(bits, nx, true)
 		}
 	}
 	sgemm()

@@ -79,54 +79,6 @@ func gemvBF16x3AVX2(out *float32, ldo int, x *float32, k int, kk int, w unsafe.P
 func gemvBF16x4AVX2(out *float32, ldo int, x *float32, k int, kk int, w unsafe.Pointer, rows int)
 
 //go:noescape
-func qgemv4x1VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv4x1VNNIPF(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv4x2VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv4x2VNNIPF(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv4x3VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv4x3VNNIPF(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv4x4VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv4x4VNNIPF(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv8x1VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv8x1VNNIPF(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv8x2VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv8x2VNNIPF(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv8x3VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv8x3VNNIPF(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv8x4VNNI(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
-func qgemv8x4VNNIPF(out *float32, ldo int, xp unsafe.Pointer, xstride int, w unsafe.Pointer, wstride int, s *float32, bdelta int, gstride int, gpc int, nchunks int, rows int, idx *int32)
-
-//go:noescape
 func sgemmDot4x6AVX512(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int)
 
 //go:noescape

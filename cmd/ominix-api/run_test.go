@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// lineWriter collects the server's log and reports the listen address.
+type lineWriter struct {
+	mu    sync.Mutex
+	buf   strings.Builder
+	addrC chan string
+	once  sync.Once
+}
+
+var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.buf.Write(p)
+	log := w.buf.String()
+	w.mu.Unlock()
+	if m := listenRE.FindStringSubmatch(log); m != nil {
+		w.once.Do(func() { w.addrC <- m[1] })
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestRunServesAndShutsDownGracefully runs the real main loop with the tiny
+// golden model: it serves, becomes ready, streams, and on cancellation lets
+// the running stream end (finished or with a final error event) before run
+// returns.
+func TestRunServesAndShutsDownGracefully(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole server")
+	}
+	model := filepath.Join(repoRoot(t), "mlxrt", "testdata", "models", "qwen3-f32")
+	env := map[string]string{"PORT": "0", "LLM_MODEL": model, "HF_HUB_OFFLINE": "1",
+		"OMINIX_SHUTDOWN_GRACE": "3s"}
+	logs := &lineWriter{addrC: make(chan string, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, logs) }()
+	var base string
+	select {
+	case addr := <-logs.addrC:
+		base = "http://" + addr
+	case err := <-done:
+		t.Fatalf("run returned early: %v\n%s", err, logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no listen line\n%s", logs)
+	}
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 60*time.Second, 50*time.Millisecond, "ready after the start-up models load")
+
+	resp, err := http.Get(base + "/health")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// A long stream is running when the shutdown starts.
+	body := `{"model":"m","stream":true,"max_tokens":200,"messages":[{"role":"user","content":"go on"}]}`
+	stream, err := http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer stream.Body.Close()
+	require.Equal(t, http.StatusOK, stream.StatusCode)
+	rd := bufio.NewReader(stream.Body)
+	_, err = rd.ReadString('\n')
+	require.NoError(t, err)
+	cancel()
+
+	rest, _ := io.ReadAll(rd)
+	text := string(rest)
+	assert.True(t, strings.HasSuffix(strings.TrimSpace(text), "data: [DONE]"), "the stream ends properly: %q", tail(text))
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after shutdown")
+	}
+	assert.Contains(t, logs.String(), "msg=stopped")
+	_, err = http.Get(base + "/health")
+	assert.Error(t, err, "the listener is closed")
+}
+
+func tail(s string) string {
+	if len(s) > 300 {
+		return s[len(s)-300:]
+	}
+	return s
+}
