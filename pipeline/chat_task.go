@@ -38,14 +38,9 @@ type chatTask struct {
 // down, KindOverloaded when the backlog is full, KindInvalid for a prompt
 // that does not fit the context.
 func (s *Scheduler) Chat(ctx context.Context, req *ChatRequest, sink Sink) (ChatStart, error) {
-	lease, err := s.slots.Acquire(LLMSlot)
+	lease, llm, err := acquireAs[LLM](s.slots, LLMSlot, "language model")
 	if err != nil {
 		return ChatStart{}, err
-	}
-	llm, ok := lease.Model().(LLM)
-	if !ok {
-		lease.Release()
-		return ChatStart{}, &Error{Kind: KindUnavailable, Message: "the llm slot holds no language model"}
 	}
 	info := llm.Info()
 	seq, err := llm.Prepare(req)
@@ -78,20 +73,11 @@ func (s *Scheduler) Chat(ctx context.Context, req *ChatRequest, sink Sink) (Chat
 		submittedAt: time.Now(),
 	}
 	if err := s.submit(t); err != nil {
-		seq.Release() // never stepped: no thread state to free
-		t.ended = true
-		lease.Release()
-		t.cancel(err)
-		s.forget(t.taskBase)
+		seq.Release() // never stepped: no thread state to free; before the lease goes
+		s.end(t.taskBase, nil)
 		return ChatStart{}, err
 	}
 	return ChatStart{Model: info, PromptTokens: prompt, MaxTokens: maxTokens}, nil
-}
-
-func (s *Scheduler) forget(b *taskBase) {
-	s.mu.Lock()
-	delete(s.tasks, b)
-	s.mu.Unlock()
 }
 
 // releaseSeqs frees sequences' caches in one trip to the thread.
@@ -198,6 +184,14 @@ func (s *Scheduler) stepLLM() {
 	s.retire(len(done))
 }
 
+// append adds the text and tool calls of m, which the parser produced
+// after d, to d.
+func (d *TextDelta) append(m TextDelta) {
+	d.Content += m.Content
+	d.Reasoning += m.Reasoning
+	d.ToolCalls = append(d.ToolCalls, m.ToolCalls...)
+}
+
 // consume handles one step's output of the sequence and returns the final
 // event when the generation ends.
 func (c *chatTask) consume(s *Scheduler, o TokenOutput) Event {
@@ -234,18 +228,12 @@ func (c *chatTask) consume(s *Scheduler, o TokenOutput) Event {
 	if finish == FinishLength {
 		if fl, ok := c.seq.(TextFlusher); ok {
 			if rest := fl.FlushText(); rest != "" {
-				m := c.parser.Push(rest)
-				d.Content += m.Content
-				d.Reasoning += m.Reasoning
-				d.ToolCalls = append(d.ToolCalls, m.ToolCalls...)
+				d.append(c.parser.Push(rest))
 			}
 		}
 	}
 	if finish != "" {
-		f := c.parser.Flush()
-		d.Content += f.Content
-		d.Reasoning += f.Reasoning
-		d.ToolCalls = append(d.ToolCalls, f.ToolCalls...)
+		d.append(c.parser.Flush())
 		if finish == FinishStop && c.parser.ToolCalls() > 0 {
 			finish = FinishToolCalls
 		}

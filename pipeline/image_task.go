@@ -16,20 +16,13 @@ type imageTask struct {
 // GenerateImage starts an image generation on the image slot's model. Each
 // denoising step emits ImageProgress; the result is ImageDone.
 func (s *Scheduler) GenerateImage(ctx context.Context, req *ImageRequest, sink Sink) (ModelInfo, error) {
-	lease, err := s.slots.Acquire(ImageSlot)
+	lease, gen, err := acquireAs[ImageGenerator](s.slots, ImageSlot, "image generator")
 	if err != nil {
 		return ModelInfo{}, err
 	}
-	gen, ok := lease.Model().(ImageGenerator)
-	if !ok {
-		lease.Release()
-		return ModelInfo{}, &Error{Kind: KindUnavailable, Message: "the image slot holds no image generator"}
-	}
 	t := &imageTask{taskBase: s.newBase(ctx, ImageSlot, sink, lease), gen: gen, req: req}
 	if err := s.submit(t); err != nil {
-		t.ended = true
-		lease.Release()
-		s.forget(t.taskBase)
+		s.end(t.taskBase, nil)
 		return ModelInfo{}, err
 	}
 	return gen.Info(), nil

@@ -20,6 +20,7 @@ type OutputParser struct {
 	thinkOpen  string
 	thinkClose string
 	toolFmt    ToolFormat
+	marks      []string // stops, then toolFmt's opening marker: what content is scanned for
 
 	mode      parseMode
 	buf       string // text not yet classified
@@ -64,6 +65,7 @@ func NewOutputParser(info ModelInfo, req *ChatRequest, inReasoning bool) *Output
 	if len(req.Tools) > 0 && req.ToolChoice.Mode != "none" {
 		p.toolFmt = info.ToolFormat
 	}
+	p.marks = p.markers()
 	if inReasoning && p.thinkClose != "" {
 		p.mode = modeReasoning
 		p.trimLead = true
@@ -182,7 +184,7 @@ func (p *OutputParser) stepContent(d *TextDelta, final bool) bool {
 			}
 		}
 	}
-	marks := p.markers()
+	marks := p.marks
 	at, which := -1, ""
 	for _, m := range marks {
 		if i := strings.Index(p.buf, m); i >= 0 && (at < 0 || i < at) {
@@ -246,6 +248,8 @@ func (p *OutputParser) couldStartMarker(trimmed string) bool {
 	return p.toolFmt == ToolsLlama3 && strings.HasPrefix(llamaPyTag, trimmed)
 }
 
+// markers lists what content is scanned for; NewOutputParser keeps it in
+// p.marks, so the per-token path does not build it again.
 func (p *OutputParser) markers() []string {
 	ms := append([]string(nil), p.stops...)
 	switch p.toolFmt {

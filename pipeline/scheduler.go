@@ -353,7 +353,9 @@ func (s *Scheduler) newBase(ctx context.Context, cat Category, sink Sink, lease 
 	return b
 }
 
-// end delivers the task's final event and frees its lease. It runs once.
+// end delivers the task's final event (none when final is nil, for a task
+// the backlog refused), frees its lease, cancels its context and forgets
+// it. It runs once.
 func (s *Scheduler) end(b *taskBase, final Event) {
 	if b.ended {
 		return

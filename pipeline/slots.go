@@ -243,6 +243,23 @@ func (s *Slots) Acquire(c Category) (*Lease, error) {
 	return &Lease{m: m}, nil
 }
 
+// acquireAs leases the model in slot c as an M. An empty slot fails as
+// Acquire does; a model that is not an M fails with a KindUnavailable
+// *Error saying the slot holds no what ("speech synthesizer").
+func acquireAs[M any](s *Slots, c Category, what string) (*Lease, M, error) {
+	var zero M
+	lease, err := s.Acquire(c)
+	if err != nil {
+		return nil, zero, err
+	}
+	m, ok := lease.Model().(M)
+	if !ok {
+		lease.Release()
+		return nil, zero, &Error{Kind: KindUnavailable, Message: fmt.Sprintf("the %s slot holds no %s", c, what)}
+	}
+	return lease, m, nil
+}
+
 // Status reports every slot.
 func (s *Slots) Status() []SlotStatus {
 	s.mu.Lock()

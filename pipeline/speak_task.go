@@ -38,14 +38,9 @@ type speechItem struct {
 // options opts (voice, speed). The voice is checked when each clause is
 // spoken; an unknown one fails the task with a KindInvalid error.
 func (s *Scheduler) Speak(ctx context.Context, opts SpeechOptions, sink Sink) (*Synthesis, error) {
-	lease, err := s.slots.Acquire(TTSSlot)
+	lease, engine, err := acquireAs[Synthesizer](s.slots, TTSSlot, "speech synthesizer")
 	if err != nil {
 		return nil, err
-	}
-	engine, ok := lease.Model().(Synthesizer)
-	if !ok {
-		lease.Release()
-		return nil, &Error{Kind: KindUnavailable, Message: "the tts slot holds no speech synthesizer"}
 	}
 	t := &Synthesis{
 		taskBase: s.newBase(ctx, TTSSlot, sink, lease),
@@ -55,9 +50,7 @@ func (s *Scheduler) Speak(ctx context.Context, opts SpeechOptions, sink Sink) (*
 		s:        s,
 	}
 	if err := s.submit(t); err != nil {
-		t.ended = true
-		lease.Release()
-		s.forget(t.taskBase)
+		s.end(t.taskBase, nil)
 		return nil, err
 	}
 	return t, nil

@@ -44,14 +44,9 @@ type asrItem struct {
 // Transcribe starts a recognition task on the ASR slot's model. Push audio
 // at the returned task's Rate.
 func (s *Scheduler) Transcribe(ctx context.Context, opts TranscribeOptions, sink Sink) (*Transcription, error) {
-	lease, err := s.slots.Acquire(ASRSlot)
+	lease, engine, err := acquireAs[Transcriber](s.slots, ASRSlot, "speech recognizer")
 	if err != nil {
 		return nil, err
-	}
-	engine, ok := lease.Model().(Transcriber)
-	if !ok {
-		lease.Release()
-		return nil, &Error{Kind: KindUnavailable, Message: "the asr slot holds no speech recognizer"}
 	}
 	rate := engine.InputRate()
 	t := &Transcription{
@@ -64,9 +59,7 @@ func (s *Scheduler) Transcribe(ctx context.Context, opts TranscribeOptions, sink
 		s:        s,
 	}
 	if err := s.submit(t); err != nil {
-		t.ended = true
-		lease.Release()
-		s.forget(t.taskBase)
+		s.end(t.taskBase, nil)
 		return nil, err
 	}
 	return t, nil

@@ -89,23 +89,15 @@ func (s *Server) startSpeech(r *http.Request, req *audioapi.SpeechRequest) (*spe
 	if _, err := s.Codecs().NewEncoder(io.Discard, req.ResponseFormat, 0); err != nil {
 		return nil, err
 	}
-	sess, err := s.RequestSession(r, sessions.KindSpeech)
+	var syn *pipeline.Synthesis
+	sess, sub, err := s.startRequestWork(r.Context(), sessions.KindSpeech, func(sess *sessions.Session) (err error) {
+		syn, err = s.deps.Scheduler.Speak(sess.Context(), pipeline.SpeechOptions{Voice: req.Voice, Speed: req.Speed,
+			Instructions: req.Instructions}, sess)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	sub, err := sess.Subscribe(0)
-	if err != nil {
-		s.EndSession(sess, err)
-		return nil, err
-	}
-	syn, err := s.deps.Scheduler.Speak(sess.Context(), pipeline.SpeechOptions{Voice: req.Voice, Speed: req.Speed,
-		Instructions: req.Instructions}, sess)
-	if err != nil {
-		sub.Close()
-		s.EndSession(sess, err)
-		return nil, err
-	}
-	sess.Started()
 	sess.Attach(syn)
 	job := &speechJob{s: s, sess: sess, sub: sub}
 	if err := syn.Push(req.Input); err != nil {
@@ -197,15 +189,11 @@ func (s *Server) speechSSE(w http.ResponseWriter, r *http.Request, req *audioapi
 		return
 	}
 	var sw *sse.Writer
-	send := func(v any) bool {
-		b, err := openai.Marshal(v)
-		return err == nil && sw.Event(sse.Event{Data: b}) == nil
-	}
 	flushAudio := func() bool {
 		if buf.Len() == 0 {
 			return true
 		}
-		ok := send(openai.NewSpeechAudioDelta(buf.Bytes()))
+		ok := sendJSON(sw, openai.NewSpeechAudioDelta(buf.Bytes()))
 		buf.Reset()
 		return ok
 	}
@@ -224,11 +212,11 @@ func (s *Server) speechSSE(w http.ResponseWriter, r *http.Request, req *audioapi
 		}
 		switch {
 		case err != nil:
-			send(openai.NewErrorResponse(err))
+			sendJSON(sw, openai.NewErrorResponse(err))
 			return
 		case done != nil:
 			if enc.Close() == nil && flushAudio() {
-				send(openai.NewSpeechAudioDone(done.Usage))
+				sendJSON(sw, openai.NewSpeechAudioDone(done.Usage))
 			}
 			return
 		}
@@ -264,10 +252,4 @@ func (c *chunkWriter) flush() error {
 	return err
 }
 
-func (c *chunkWriter) deadline() error {
-	err := c.rc.SetWriteDeadline(time.Now().Add(c.timeout))
-	if errors.Is(err, http.ErrNotSupported) {
-		return nil
-	}
-	return err
-}
+func (c *chunkWriter) deadline() error { return sse.ExtendWriteDeadline(c.rc, c.timeout) }

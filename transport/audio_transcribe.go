@@ -101,22 +101,14 @@ func (s *Server) startFileTranscription(r *http.Request, req *audioapi.Transcrip
 	if len(audio.Samples) == 0 {
 		return nil, pipeline.Invalid("file", "The audio file holds no samples.")
 	}
-	sess, err := s.RequestSession(r, sessions.KindTranscription)
+	var tr *pipeline.Transcription
+	sess, sub, err := s.startRequestWork(r.Context(), sessions.KindTranscription, func(sess *sessions.Session) (err error) {
+		tr, err = s.deps.Scheduler.Transcribe(sess.Context(), req.Options(), sess)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	sub, err := sess.Subscribe(0)
-	if err != nil {
-		s.EndSession(sess, err)
-		return nil, err
-	}
-	tr, err := s.deps.Scheduler.Transcribe(sess.Context(), req.Options(), sess)
-	if err != nil {
-		sub.Close()
-		s.EndSession(sess, err)
-		return nil, err
-	}
-	sess.Started()
 	sess.Attach(tr)
 	job := &fileJob{s: s, sess: sess, sub: sub, index: map[string]int{}, rate: tr.Rate(),
 		duration: audio.Seconds(), language: req.Language}
@@ -207,10 +199,6 @@ func (s *Server) streamTranscription(w http.ResponseWriter, r *http.Request, j *
 	done := make([]pipeline.Transcript, len(j.utts))
 	deltas := make([]audioapi.Deltas, len(j.utts))
 	sent := false
-	send := func(v any) bool {
-		b, err := openai.Marshal(v)
-		return err == nil && sw.Event(sse.Event{Data: b}) == nil
-	}
 	for {
 		e, err := j.sub.Next(r.Context())
 		if errors.Is(err, io.EOF) {
@@ -220,7 +208,7 @@ func (s *Server) streamTranscription(w http.ResponseWriter, r *http.Request, j *
 			err = pipeline.ErrorOf(e.Event)
 		}
 		if err != nil {
-			send(openai.NewErrorResponse(err))
+			sendJSON(sw, openai.NewErrorResponse(err))
 			return
 		}
 		var d string
@@ -243,13 +231,13 @@ func (s *Server) streamTranscription(w http.ResponseWriter, r *http.Request, j *
 		}
 		if d != "" {
 			sent = true
-			if !send(openai.NewTranscriptTextDelta(d)) {
+			if !sendJSON(sw, openai.NewTranscriptTextDelta(d)) {
 				return
 			}
 		}
 	}
 	t := j.merge(done)
-	send(openai.NewTranscriptTextDone(t.Text, pipeline.Usage{}))
+	sendJSON(sw, openai.NewTranscriptTextDone(t.Text, pipeline.Usage{}))
 }
 
 // seedTranscription is the seed's JSON answer, with OpenAI's usage added.

@@ -198,22 +198,14 @@ func (t *ttsConn) start(m ttsMessage) error {
 	}
 	t.base = pipeline.SpeechOptions{Voice: req.Voice, Speed: req.Speed}
 	t.cur = t.base
-	sess, err := t.s.deps.Sessions.Create(t.ctx, sessions.KindSpeech, true)
+	var syn *pipeline.Synthesis
+	sess, sub, err := t.s.startRequestWork(t.ctx, sessions.KindSpeech, func(sess *sessions.Session) (err error) {
+		syn, err = t.s.deps.Scheduler.Speak(sess.Context(), t.base, sess)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	sub, err := sess.Subscribe(0)
-	if err != nil {
-		t.s.EndSession(sess, err)
-		return err
-	}
-	syn, err := t.s.deps.Scheduler.Speak(sess.Context(), t.base, sess)
-	if err != nil {
-		sub.Close()
-		t.s.EndSession(sess, err)
-		return err
-	}
-	sess.Started()
 	sess.Attach(syn)
 	t.sess, t.sub, t.syn = sess, sub, syn
 	if err := t.send(ttsReply{Event: "task_started", SessionID: t.id}); err != nil {

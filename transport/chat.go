@@ -47,28 +47,17 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	sess, err := s.RequestSession(r, sessions.KindChat)
+	var start pipeline.ChatStart
+	sess, sub, err := s.startRequestWork(r.Context(), sessions.KindChat, func(sess *sessions.Session) (err error) {
+		start, err = s.deps.Scheduler.Chat(sess.Context(), &params.Request, sess)
+		return err
+	})
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
 	defer s.EndSession(sess, nil)
-	// Subscribe before the work starts, so no event can precede the
-	// subscriber (the replay log would cover it, but need not).
-	sub, err := sess.Subscribe(0)
-	if err != nil {
-		s.EndSession(sess, err)
-		WriteError(w, r, err)
-		return
-	}
 	defer sub.Close()
-	start, err := s.deps.Scheduler.Chat(sess.Context(), &params.Request, sess)
-	if err != nil {
-		s.EndSession(sess, err)
-		WriteError(w, r, err)
-		return
-	}
-	sess.Started()
 	opts := openai.ChatStreamOptions{
 		ID: pipeline.NewID("chatcmpl-"), Created: time.Now().Unix(), Model: start.Model.ID,
 		SystemFingerprint: s.opts.SystemFingerprint, IncludeUsage: params.IncludeUsage, Logprobs: params.Request.Logprobs,
@@ -146,6 +135,13 @@ func (s *Server) StreamSession(w http.ResponseWriter, r *http.Request, sub *sess
 		}
 	}
 	return pump(ctx, sub, sw, enc)
+}
+
+// sendJSON sends v, encoded as OpenAI JSON, as one SSE data event and
+// reports whether it was sent.
+func sendJSON(sw *sse.Writer, v any) bool {
+	b, err := openai.Marshal(v)
+	return err == nil && sw.Event(sse.Event{Data: b}) == nil
 }
 
 // pump moves events from sub to sw until enc is done, ctx ends, or a

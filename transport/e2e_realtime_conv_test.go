@@ -16,8 +16,6 @@ import (
 	"github.com/ominix/ominix-api/mlxrt/audio"
 	"github.com/ominix/ominix-api/mlxrt/llm"
 	"github.com/ominix/ominix-api/mlxrt/mx"
-	"github.com/ominix/ominix-api/mlxrt/speech/flite"
-	"github.com/ominix/ominix-api/mlxrt/speech/pocketsphinx"
 	"github.com/ominix/ominix-api/pipeline"
 	"github.com/ominix/ominix-api/pipeline/dsp"
 	"github.com/ominix/ominix-api/pipeline/pipelinetest"
@@ -103,24 +101,8 @@ func clipText(s string, n int) string {
 // given LLM.
 func newVoiceEnv(t *testing.T, model pipeline.Model) *env {
 	t.Helper()
-	if err := pocketsphinx.Available(); err != nil {
-		t.Skipf("pocketsphinx: %v", err)
-	}
-	if err := flite.Available(); err != nil {
-		t.Skipf("flite: %v", err)
-	}
-	asr, err := pocketsphinx.New(context.Background(), pocketsphinx.DefaultPaths(), nil)
-	if err != nil {
-		t.Skipf("pocketsphinx model: %v", err)
-	}
-	tts, err := flite.New(nil)
-	require.NoError(t, err)
-	return newAudioEnv(t, "", func(o *envOptions) {
-		o.models["pocketsphinx"] = asr
-		o.models["flite"] = tts
+	return newSpeechEnv(t, func(o *envOptions) {
 		o.models["voice-llm"] = model
-		o.load[pipeline.ASRSlot] = "pocketsphinx"
-		o.load[pipeline.TTSSlot] = "flite"
 		o.load[pipeline.LLMSlot] = "voice-llm"
 	})
 }

@@ -31,8 +31,8 @@ var e2eSentences = []string{
 }
 
 // newSpeechEnv serves the real engines: pocketsphinx (Debian's en-us
-// model) and flite.
-func newSpeechEnv(t *testing.T) *env {
+// model) and flite; tweaks, when given, change the options further.
+func newSpeechEnv(t *testing.T, tweaks ...func(*envOptions)) *env {
 	t.Helper()
 	if err := pocketsphinx.Available(); err != nil {
 		t.Skipf("pocketsphinx: %v", err)
@@ -51,6 +51,9 @@ func newSpeechEnv(t *testing.T) *env {
 		o.models["flite"] = tts
 		o.load[pipeline.ASRSlot] = "pocketsphinx"
 		o.load[pipeline.TTSSlot] = "flite"
+		for _, tweak := range tweaks {
+			tweak(o)
+		}
 	})
 }
 

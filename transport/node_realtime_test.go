@@ -1,8 +1,6 @@
 package transport_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"encoding/pem"
 	"os"
@@ -20,26 +18,6 @@ import (
 	rt "github.com/ominix/ominix-api/transport/realtime/realtimetest"
 )
 
-// nodeOrSkip returns the node binary when it and the npm packages the
-// realtime script needs are installed; otherwise it skips the test (fails
-// it with OMINIX_REQUIRE_NODE=1).
-func nodeOrSkip(t *testing.T) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	for _, pkg := range []string{"openai", "ws"} {
-		if err == nil {
-			_, err = os.Stat(filepath.Join(npmDir, "node_modules", pkg, "package.json"))
-		}
-	}
-	if err != nil {
-		if os.Getenv("OMINIX_REQUIRE_NODE") == "1" {
-			t.Fatalf("node or the npm packages are missing (%v): run npm ci --prefix transport/testdata/npm", err)
-		}
-		t.Skipf("node or the npm packages are missing (%v): run npm ci --prefix transport/testdata/npm (OMINIX_REQUIRE_NODE=1 makes this fail)", err)
-	}
-	return node
-}
-
 // TestNodeSDKRealtime drives /v1/realtime over wss:// (a test certificate
 // Node trusts through NODE_EXTRA_CA_CERTS) with the openai npm package's
 // realtime clients: OpenAIRealtimeWebSocket (key in the sub-protocol) and
@@ -47,29 +25,14 @@ func nodeOrSkip(t *testing.T) string {
 // connection opens with ?model=, becomes a transcription session, and
 // must get one committed item and one completed transcript per utterance.
 func TestNodeSDKRealtime(t *testing.T) {
-	node := nodeOrSkip(t)
+	node := nodeOrSkip(t, "openai", "ws")
 	e := newAudioEnv(t, "sk-node-test", func(o *envOptions) { o.noStart = true })
 	e.http.StartTLS()
 	e.url = e.http.URL
 
-	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.http.Certificate().Raw}), 0o600))
-	audioFile := filepath.Join(dir, "speech.pcm")
+	audioFile := filepath.Join(t.TempDir(), "speech.pcm")
 	require.NoError(t, os.WriteFile(audioFile, rt.PCM16(rt.Utterances(24000, 3, 300, 600, 900)), 0o600))
-
-	args := []string{"realtime.mjs", e.url + "/v1", audioFile, "3"}
-	if exec.Command(node, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)").Run() != nil {
-		args = append([]string{"--experimental-websocket"}, args...) // Node 20 and 21
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, args...)
-	cmd.Dir = npmDir
-	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+ca)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "node realtime.mjs: %s", stderr.String())
+	stdout := runNodeRealtime(t, node, e, "realtime.mjs", e.url+"/v1", audioFile, "3")
 
 	type run struct {
 		Types     []string
@@ -81,7 +44,7 @@ func TestNodeSDKRealtime(t *testing.T) {
 		Errors    []string
 	}
 	var got map[string]run
-	require.NoError(t, json.Unmarshal(stdout.Bytes(), &got), "%s", stdout.String())
+	require.NoError(t, json.Unmarshal(stdout, &got), "%s", stdout)
 	require.Len(t, got, 3)
 	for name, r := range got {
 		t.Run(name, func(t *testing.T) {
@@ -111,7 +74,7 @@ func TestNodeSDKRealtime(t *testing.T) {
 // audio deltas, transcript deltas that spell the answer, and
 // response.done "completed" with usage.
 func TestNodeSDKRealtimeConversation(t *testing.T) {
-	node := nodeOrSkip(t)
+	node := nodeOrSkip(t, "openai", "ws")
 	e := newAudioEnv(t, "sk-node-test", func(o *envOptions) {
 		o.noStart = true
 		o.llm = &pipelinetest.LLM{Script: func(req *pipeline.ChatRequest) []string {
@@ -121,21 +84,7 @@ func TestNodeSDKRealtimeConversation(t *testing.T) {
 	e.http.StartTLS()
 	e.url = e.http.URL
 
-	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.http.Certificate().Raw}), 0o600))
-	args := []string{"conversation.mjs", e.url + "/v1", "the weather"}
-	if exec.Command(node, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)").Run() != nil {
-		args = append([]string{"--experimental-websocket"}, args...) // Node 20 and 21
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, args...)
-	cmd.Dir = npmDir
-	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+ca)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "node conversation.mjs: %s", stderr.String())
+	stdout := runNodeRealtime(t, node, e, "conversation.mjs", e.url+"/v1", "the weather")
 
 	type run struct {
 		Types      []string
@@ -147,7 +96,7 @@ func TestNodeSDKRealtimeConversation(t *testing.T) {
 		Errors     []string
 	}
 	var got map[string]run
-	require.NoError(t, json.Unmarshal(stdout.Bytes(), &got), "%s", stdout.String())
+	require.NoError(t, json.Unmarshal(stdout, &got), "%s", stdout)
 	require.Len(t, got, 3)
 	const want = "You asked about the weather. Here is the answer."
 	for name, r := range got {
@@ -167,4 +116,19 @@ func TestNodeSDKRealtimeConversation(t *testing.T) {
 		})
 	}
 	e.idle()
+}
+
+// runNodeRealtime runs script of testdata/npm with args under node against
+// e's TLS server, whose certificate Node trusts through
+// NODE_EXTRA_CA_CERTS (Node 20 and 21 get --experimental-websocket for
+// their WebSocket), and returns its stdout.
+func runNodeRealtime(t *testing.T, node string, e *env, script string, args ...string) []byte {
+	t.Helper()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.http.Certificate().Raw}), 0o600))
+	args = append([]string{script}, args...)
+	if exec.Command(node, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)").Run() != nil {
+		args = append([]string{"--experimental-websocket"}, args...) // Node 20 and 21
+	}
+	return execNode(t, node, []string{"NODE_EXTRA_CA_CERTS=" + ca}, args...)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,28 +28,50 @@ import (
 
 const npmDir = "testdata/npm"
 
+// nodeOrSkip returns the node binary when it and the npm packages pkgs
+// are installed; otherwise it skips the test (fails it with
+// OMINIX_REQUIRE_NODE=1).
+func nodeOrSkip(t *testing.T, pkgs ...string) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	for _, pkg := range pkgs {
+		if err == nil {
+			_, err = os.Stat(filepath.Join(npmDir, "node_modules", pkg, "package.json"))
+		}
+	}
+	if err != nil {
+		if os.Getenv("OMINIX_REQUIRE_NODE") == "1" {
+			t.Fatalf("node or the npm packages %v are missing (%v): run npm ci --prefix transport/testdata/npm", pkgs, err)
+		}
+		t.Skipf("node or the npm packages %v are missing (%v): run npm ci --prefix transport/testdata/npm (OMINIX_REQUIRE_NODE=1 makes this fail)", pkgs, err)
+	}
+	return node
+}
+
+// execNode runs node with args (flags, then a script of testdata/npm) in
+// testdata/npm, with env added to the test process's environment, for at
+// most two minutes, and returns its stdout; a failure fails t with its
+// stderr.
+func execNode(t *testing.T, node string, env []string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Dir = npmDir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "node %s: %s", strings.Join(args, " "), stderr.String())
+	return stdout.Bytes()
+}
+
 // runNode runs a script of testdata/npm against baseURL and returns its
 // stdout.
 func runNode(t *testing.T, script, baseURL string) []byte {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(npmDir, "node_modules", "openai", "package.json"))
-	}
-	if err != nil {
-		if os.Getenv("OMINIX_REQUIRE_NODE") == "1" {
-			t.Fatalf("node or the openai npm package is missing (%v): run npm ci --prefix transport/testdata/npm", err)
-		}
-		t.Skipf("node or the openai npm package is missing (%v): run npm ci --prefix transport/testdata/npm (OMINIX_REQUIRE_NODE=1 makes this fail)", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script, baseURL)
-	cmd.Dir = npmDir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "node %s: %s", script, stderr.String())
-	return stdout.Bytes()
+	return execNode(t, nodeOrSkip(t, "openai"), nil, script, baseURL)
 }
 
 func TestNodeSDKChat(t *testing.T) {

@@ -265,13 +265,41 @@ func (s *Server) BodyLimit(limit int64) func(http.Handler) http.Handler {
 
 // RequestSession creates a request-scoped session of kind for r: its work
 // is cancelled when r's client goes away or its last subscriber leaves.
-// The pattern (chatCompletions follows it): defer EndSession(sess, nil);
-// subscribe; start the work with sess.Context() and sess as sink; if that
-// fails, EndSession(sess, err) and answer the error; else sess.Started()
-// and write the subscriber's events (StreamSession for SSE). A full
-// registry fails with a KindOverloaded error (429).
+// The pattern (startRequestWork follows it): subscribe; start the work
+// with sess.Context() and sess as sink; if that fails, EndSession(sess,
+// err) and answer the error; else sess.Started(), write the subscriber's
+// events (StreamSession for SSE), then close the subscriber and
+// EndSession(sess, nil). A full registry fails with a KindOverloaded error
+// (429).
 func (s *Server) RequestSession(r *http.Request, kind sessions.Kind) (*sessions.Session, error) {
 	return s.deps.Sessions.Create(r.Context(), kind, true)
+}
+
+// startRequestWork creates a request-scoped session of kind whose work is
+// cancelled when ctx ends (usually the request's context), subscribes to
+// it before any work starts (so no event can precede the subscriber), and
+// calls start, which submits the work with sess.Context() and sess as
+// sink. When start fails, the session ends with its error, the
+// subscription is closed and the error is returned. Otherwise the session
+// is marked started, and the caller must close sub and EndSession(sess,
+// nil) when its response is done.
+func (s *Server) startRequestWork(ctx context.Context, kind sessions.Kind, start func(sess *sessions.Session) error) (*sessions.Session, *sessions.Subscriber, error) {
+	sess, err := s.deps.Sessions.Create(ctx, kind, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	sub, err := sess.Subscribe(0)
+	if err != nil {
+		s.EndSession(sess, err)
+		return nil, nil, err
+	}
+	if err := start(sess); err != nil {
+		s.EndSession(sess, err)
+		sub.Close()
+		return nil, nil, err
+	}
+	sess.Started()
+	return sess, sub, nil
 }
 
 // EndSession forgets a session whose response is done. With a non-nil err

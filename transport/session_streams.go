@@ -16,6 +16,7 @@ import (
 	"github.com/ominix/ominix-api/pipeline"
 	"github.com/ominix/ominix-api/sessions"
 	"github.com/ominix/ominix-api/transport/openai"
+	"github.com/ominix/ominix-api/transport/sse"
 	"github.com/ominix/ominix-api/transport/ws"
 )
 
@@ -47,7 +48,7 @@ var ErrCancelledByClient = &pipeline.Error{Kind: pipeline.KindCancelled, Code: "
 // errors (ErrReplayGap) are answered before streaming. It returns when the
 // stream has ended and every goroutine it started has exited.
 func (s *Server) ServeSessionEvents(w http.ResponseWriter, r *http.Request, sess *sessions.Session, after uint64) {
-	if !canFlush(w) {
+	if !sse.CanFlush(w) {
 		WriteError(w, r, &pipeline.Error{Kind: pipeline.KindInternal, Err: errors.New("response writer cannot flush")})
 		return
 	}
@@ -210,13 +211,7 @@ func (d *deadlineWriter) Flush() {
 // last chunk) while a dead client still cannot hold it.
 func (d *deadlineWriter) finish() { _ = d.deadline() }
 
-func (d *deadlineWriter) deadline() error {
-	err := d.rc.SetWriteDeadline(time.Now().Add(d.timeout))
-	if errors.Is(err, http.ErrNotSupported) {
-		return nil
-	}
-	return err
-}
+func (d *deadlineWriter) deadline() error { return sse.ExtendWriteDeadline(d.rc, d.timeout) }
 
 func (d *deadlineWriter) fail(err error) error {
 	if d.err == nil {
@@ -224,21 +219,6 @@ func (d *deadlineWriter) fail(err error) error {
 		d.onFail()
 	}
 	return d.err
-}
-
-// canFlush reports whether w, or a writer it wraps, can flush.
-func canFlush(w http.ResponseWriter) bool {
-	for depth := 0; w != nil && depth < 32; depth++ {
-		switch x := w.(type) {
-		case http.Flusher:
-			return true
-		case interface{ Unwrap() http.ResponseWriter }:
-			w = x.Unwrap()
-		default:
-			return false
-		}
-	}
-	return false
 }
 
 // AcceptWebSocket upgrades r with the server's allowed origins (same host

@@ -10,7 +10,8 @@
 // speech while it arrives; voice.html holds a hands-free Realtime voice
 // conversation with barge-in. Shared code lives in common.js (API key
 // prompt kept in localStorage, SSE over fetch, PCM16 helpers, WebSocket
-// sub-protocol authentication, scheduled playback) and capture-worklet.js
+// sub-protocol authentication, microphone audio held while a Realtime
+// socket opens, scheduled playback) and capture-worklet.js
 // (microphone capture resampled to 24 kHz PCM16 with a windowed-sinc
 // filter, whatever rate the device runs at).
 //

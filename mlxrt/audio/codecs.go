@@ -121,9 +121,9 @@ func (Codecs) NewEncoder(w io.Writer, format pipeline.AudioFormat, rate int) (pi
 	}
 	switch format {
 	case pipeline.FormatWAV:
-		return &wavEncoder{w: w, rs: resampling{out: out}}, nil
+		return &s16Encoder{w: w, rs: resampling{out: out}, wav: true}, nil
 	case pipeline.FormatPCM:
-		return &pcmEncoder{w: w, rs: resampling{out: out}}, nil
+		return &s16Encoder{w: w, rs: resampling{out: out}}, nil
 	case pipeline.FormatFLAC:
 		return newFLACEncoder(w, out)
 	case pipeline.FormatMP3:

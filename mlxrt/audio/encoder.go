@@ -76,20 +76,27 @@ func outputRate(format pipeline.AudioFormat, rate int) (int, error) {
 	return rate, nil
 }
 
-// wavEncoder streams 16-bit mono WAV. The header, written with the first
-// bytes, carries 0xFFFFFFFF as the RIFF and data sizes (the length is not
-// known yet), so every prefix of the output is a playable WAV file.
-type wavEncoder struct {
+// s16Encoder streams signed 16-bit little-endian mono samples: raw PCM, or
+// WAV when wav is set. The WAV header, written with the first bytes, carries
+// 0xFFFFFFFF as the RIFF and data sizes (the length is not known yet), so
+// every prefix of the output is a playable WAV file.
+type s16Encoder struct {
 	w      io.Writer
 	rs     resampling
-	header bool
+	wav    bool
+	header bool // the WAV header has been written
 	closed bool
 	buf    []byte
 }
 
-func (e *wavEncoder) ContentType() string { return "audio/wav" }
+func (e *s16Encoder) ContentType() string {
+	if e.wav {
+		return "audio/wav"
+	}
+	return "audio/pcm"
+}
 
-func (e *wavEncoder) Write(a pipeline.Audio) error {
+func (e *s16Encoder) Write(a pipeline.Audio) error {
 	if e.closed {
 		return errClosed
 	}
@@ -100,7 +107,7 @@ func (e *wavEncoder) Write(a pipeline.Audio) error {
 	return e.emit(s)
 }
 
-func (e *wavEncoder) Close() error {
+func (e *s16Encoder) Close() error {
 	if e.closed {
 		return nil
 	}
@@ -108,9 +115,9 @@ func (e *wavEncoder) Close() error {
 	return e.emit(e.rs.flush())
 }
 
-func (e *wavEncoder) emit(s []float32) error {
+func (e *s16Encoder) emit(s []float32) error {
 	e.buf = e.buf[:0]
-	if !e.header {
+	if e.wav && !e.header {
 		e.buf = appendWAVHeader(e.buf, e.rs.out)
 		e.header = true
 	}
@@ -139,42 +146,4 @@ func appendWAVHeader(b []byte, rate int) []byte {
 	b = append(b, "data"...)
 	le32(wavUnknownSize)
 	return b
-}
-
-// pcmEncoder streams raw signed 16-bit little-endian mono samples.
-type pcmEncoder struct {
-	w      io.Writer
-	rs     resampling
-	closed bool
-	buf    []byte
-}
-
-func (e *pcmEncoder) ContentType() string { return "audio/pcm" }
-
-func (e *pcmEncoder) Write(a pipeline.Audio) error {
-	if e.closed {
-		return errClosed
-	}
-	s, err := e.rs.convert(a)
-	if err != nil {
-		return err
-	}
-	return e.emit(s)
-}
-
-func (e *pcmEncoder) Close() error {
-	if e.closed {
-		return nil
-	}
-	e.closed = true
-	return e.emit(e.rs.flush())
-}
-
-func (e *pcmEncoder) emit(s []float32) error {
-	if len(s) == 0 {
-		return nil
-	}
-	e.buf = dsp.AppendFloat32AsS16LE(e.buf[:0], s)
-	_, err := e.w.Write(e.buf)
-	return err
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ominix/ominix-api/mlxrt/chattmpl/internal/jinja"
+	"github.com/ominix/ominix-api/mlxrt/internal/smallfile"
 	"github.com/ominix/ominix-api/pipeline"
 )
 
@@ -91,7 +91,7 @@ type Template struct {
 // wrapping ErrNoTemplate when there is none.
 func Load(dir string, opts *Options) (*Template, error) {
 	o := opts.resolved()
-	cfg, err := readCapped(filepath.Join(dir, "tokenizer_config.json"), maxConfigBytes)
+	cfg, err := smallfile.Read(filepath.Join(dir, "tokenizer_config.json"), maxConfigBytes, ErrLimit)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("load chat template: %w", err)
 	}
@@ -164,7 +164,7 @@ func templateSources(dir string, fromConfig json.RawMessage, limit int64) (map[s
 			}
 		}
 	}
-	b, err := readCapped(filepath.Join(dir, "chat_template.jinja"), limit)
+	b, err := smallfile.Read(filepath.Join(dir, "chat_template.jinja"), limit, ErrLimit)
 	switch {
 	case err == nil:
 		out["default"] = string(b)
@@ -180,29 +180,13 @@ func templateSources(dir string, fromConfig json.RawMessage, limit int64) (map[s
 		if !ok || !e.Type().IsRegular() {
 			continue
 		}
-		b, err := readCapped(filepath.Join(dir, "additional_chat_templates", e.Name()), limit)
+		b, err := smallfile.Read(filepath.Join(dir, "additional_chat_templates", e.Name()), limit, ErrLimit)
 		if err != nil {
 			return nil, err
 		}
 		out[name] = string(b)
 	}
 	return out, nil
-}
-
-func readCapped(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: %s exceeds %d bytes", ErrLimit, filepath.Base(path), limit)
-	}
-	return b, nil
 }
 
 // specialTokenVars reads the special token strings transformers passes to

@@ -67,23 +67,32 @@ func ActiveBackend() Backend { return *active.Load() }
 
 func be() Backend { return *active.Load() }
 
-// Linear returns x·wᵀ + bias: x is [..., in] (F32; other float dtypes are
-// converted), w is [out, in] in F32, F16 or BF16 (Hugging Face layout), bias
-// is nil or [out] in any float dtype; the result is F32 [..., out]. With
-// fewer than 16 rows in x it streams each weight row once for all rows
-// (decode, batched decode); with more it runs a blocked GEMM (prefill).
-// Accumulation is float32.
+// Linear returns x·wᵀ + bias: x is [..., in], w is [out, in] in F32, F16
+// or BF16 (Hugging Face layout), bias is nil or [out] in any float dtype;
+// the result is F32 [..., out]. With fewer than 16 rows in x it streams
+// each weight row once for all rows (decode, batched decode); with more it
+// runs a blocked GEMM over packed panels (prefill). Accumulation is
+// float32. A BF16 x with BF16 w multiplies the bfloat16 values as they are
+// (products exact, two per float32 lane with AVX512_BF16's VDPBF16PS,
+// twice the float32 rate): model code passes BF16 activations when it
+// computes in bfloat16. Any other x is multiplied in float32 (other float
+// dtypes are converted), exactly.
 func Linear(x, w, bias *Array) *Array { return be().Linear(x, w, bias) }
 
 // QuantizedLinear returns x·wᵀ + bias for an MLX affine-quantized w, like
-// mx.quantized_matmul(x, w, scales, biases, transpose=True): x is [..., in],
-// the result F32 [..., out]. The weight is never dequantized as a whole.
-// With fewer than 16 rows (decode) each activation row is quantized to int8
-// per 32/Bits elements (error at most max|x|/254 of its block) and dotted
-// with the packed integers; scales and biases apply per group in float32,
-// the bias term using the exact float sum of x. With 16 rows or more
-// (prefill) panels of 64 weight rows are dequantized to float32 and
-// multiplied exactly in float32.
+// mx.quantized_matmul(x, w, scales, biases, transpose=True): x is [..., in]
+// (F32 or BF16), the result F32 [..., out]. The weight is never dequantized
+// as a whole. With fewer than 16 rows (decode) each activation row is
+// rounded to int8 per block of 32 elements (scale max|x_blk|/127, round half
+// to even; error at most max|x_blk|/254 per element) and dotted with the
+// packed integers; scale and bias apply per group in float32, both on the
+// rounded values x̂, so the result is the exact product of the dequantized
+// weight with x̂. On CPUs with AVX-512 VNNI the decode kernels read a copy
+// of the weight repacked on first use (see QuantizedWeight). With 16 rows
+// or more (prefill) panels of 64 weight rows are dequantized and multiplied
+// by the GEMM: on CPUs with AVX512_BF16 both the dequantized weights and the
+// activations are rounded to bfloat16 (float32 accumulation), elsewhere
+// everything is float32.
 func QuantizedLinear(x *Array, qw *QuantizedWeight, bias *Array) *Array {
 	return be().QuantizedLinear(x, qw, bias)
 }
@@ -122,7 +131,11 @@ func RoPE(x *Array, o RoPEOptions) *Array { return be().RoPE(x, o) }
 // with Hq a multiple of Hkv (query head h uses kv head h/(Hq/Hkv)). Only the
 // first o.KVLen positions of k and v are read, so a preallocated cache can
 // be passed whole. Scores and accumulation are float32; a query that sees
-// no key (everything masked) gets zeros.
+// no key (everything masked) gets zeros. With a BF16 cache on CPUs with
+// AVX512_BF16 the scaled queries and the unnormalised probabilities are
+// rounded to bfloat16 and multiplied with VDPBF16PS (as MLX computes bf16
+// attention); the softmax itself stays float32. Each block of keys and
+// values is read once for all query heads that share it.
 func ScaledDotProductAttention(q, k, v *Array, o SDPAOptions) *Array {
 	return be().ScaledDotProductAttention(q, k, v, o)
 }

@@ -11,9 +11,12 @@
 // transformer step; SliceUpdate to append into a preallocated KV cache.
 //
 // Evaluation is eager. Operations run on the active Backend; the CPU backend
-// is pure Go with amd64 assembly kernels (AVX2/FMA/F16C, AVX-512 and VNNI,
-// chosen at run time) and fans work out to a small persistent pool of worker
-// goroutines, one per GOMAXPROCS. Operations are meant to be called from one
+// is pure Go with amd64 assembly kernels (AVX2/FMA/F16C, AVX-512, VNNI and
+// AVX512_BF16, chosen at run time) and fans work out to a small persistent
+// pool of worker goroutines, one per GOMAXPROCS. BF16 activations with BF16
+// weights (Linear) and BF16 caches (ScaledDotProductAttention) compute in
+// bfloat16 products with float32 sums; F32 inputs compute in float32.
+// PERF.md in this directory has the measured performance and the method. Operations are meant to be called from one
 // goroutine at a time (the pinned model thread); Shutdown stops the workers.
 //
 // Shape errors are programming errors: operations panic with a message that

@@ -17,8 +17,11 @@ import (
 //
 // Make one with NewQuantizedWeight (which checks the shapes) or Quantize.
 // The first operation on a weight converts its scales and biases to float32
-// once (about 8/GroupSize bytes per weight); a QuantizedWeight is safe for
-// concurrent use.
+// once (about 8/GroupSize bytes per weight). On CPUs with AVX-512 VNNI the
+// first decode (fewer than 16 rows) also builds a copy of W in the decode
+// kernels' layout (the same size as W, rows padded to a multiple of 512
+// elements), which decode reads from then on; prefill, TakeQuantized and
+// Dequantize read W. A QuantizedWeight is safe for concurrent use.
 type QuantizedWeight struct {
 	W              *Array
 	Scales, Biases *Array
@@ -174,7 +177,8 @@ func (cpuBackend) QuantizedLinear(x *Array, qw *QuantizedWeight, bias *Array) *A
 // each reads its rows once for all activation rows.
 func gemvQV(qw *QuantizedWeight, p *kernel.QParams, o, xs []float32, m, n, k int) {
 	qv := qw.decodeLayout()
-	var xb kernel.QVBatch
+	xb := qvBatches.Get().(*kernel.QVBatch)
+	defer qvBatches.Put(xb)
 	xb.Reset(m, k, qv.KP)
 	parallelFor(m, 1, 1, func(lo, hi int) { xb.Quantize(xs, lo, hi) })
 	parallelFor(n, 64, 16, func(lo, hi int) {
@@ -183,9 +187,12 @@ func gemvQV(qw *QuantizedWeight, p *kernel.QParams, o, xs []float32, m, n, k int
 		sp.W = p.W[lo*p.WordsPerRow():]
 		g := p.Groups()
 		sq.S, sq.B = p.S[lo*g:], p.B[lo*g:]
-		kernel.GemvQV(&sq, &sp, o[lo:], n, &xb, hi-lo)
+		kernel.GemvQV(&sq, &sp, o[lo:], n, xb, hi-lo)
 	})
 }
+
+// qvBatches recycles the quantized activations of decode calls.
+var qvBatches = sync.Pool{New: func() any { return new(kernel.QVBatch) }}
 
 // quantBatch is the number of activation rows per kernel.QBatch.
 const quantBatch = 8

@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ominix/ominix-api/mlxrt/internal/smallfile"
 )
 
 // Tokenizer encodes and decodes text for one model. It is immutable after
@@ -60,15 +60,15 @@ const maxConfigBytes = 16 << 20
 // special_tokens_map.json (optional) from dir. Errors wrap ErrMalformed when
 // a file is invalid, unsupported or exceeds a bound of opts.
 func Load(dir string, opts *Options) (*Tokenizer, error) {
-	tj, err := readCapped(filepath.Join(dir, "tokenizer.json"), opts.maxFileBytes())
+	tj, err := smallfile.Read(filepath.Join(dir, "tokenizer.json"), opts.maxFileBytes(), ErrMalformed)
 	if err != nil {
 		return nil, fmt.Errorf("load tokenizer: %w", err)
 	}
-	cfg, err := readCapped(filepath.Join(dir, "tokenizer_config.json"), maxConfigBytes)
+	cfg, err := smallfile.Read(filepath.Join(dir, "tokenizer_config.json"), maxConfigBytes, ErrMalformed)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("load tokenizer: %w", err)
 	}
-	stm, err := readCapped(filepath.Join(dir, "special_tokens_map.json"), maxConfigBytes)
+	stm, err := smallfile.Read(filepath.Join(dir, "special_tokens_map.json"), maxConfigBytes, ErrMalformed)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("load tokenizer: %w", err)
 	}
@@ -89,22 +89,6 @@ func New(tokenizerJSON, configJSON []byte, opts *Options) (*Tokenizer, error) {
 		return nil, fmt.Errorf("%w: tokenizer_config.json of %d bytes exceeds %d", ErrMalformed, len(configJSON), maxConfigBytes)
 	}
 	return build(tokenizerJSON, configJSON, nil, opts)
-}
-
-func readCapped(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: %s exceeds %d bytes", ErrMalformed, filepath.Base(path), limit)
-	}
-	return b, nil
 }
 
 func build(tj, cfgJSON, stmJSON []byte, opts *Options) (*Tokenizer, error) {

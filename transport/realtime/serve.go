@@ -163,14 +163,34 @@ type taskEvent struct {
 // it until they are committed; a new Configure takes effect with a new
 // task at the next item.
 type task struct {
+	taskSession
 	tr     *pipeline.Transcription
-	sess   *sessions.Session
-	sub    *sessions.Subscriber
 	opts   pipeline.TranscribeOptions
 	items  []string
 	rs     *dsp.Resampler // input rate → recognizer rate; nil when equal
 	inRate int
-	ended  bool
+}
+
+// taskSession is the request-scoped session one task's work runs on and
+// the driver's only subscriber to it. Its fields are the loop's, except
+// sub, which the task's pump reads.
+type taskSession struct {
+	sess  *sessions.Session
+	sub   *sessions.Subscriber
+	ended bool // the terminal event arrived (or the task was dropped)
+}
+
+// close ends the subscription, which cancels work still running, and
+// forgets the session. Only its first call does so; it reports whether
+// this call did.
+func (ts *taskSession) close(reg *sessions.Registry) bool {
+	if ts.ended {
+		return false
+	}
+	ts.ended = true
+	ts.sub.Close()
+	reg.Remove(ts.sess)
+	return true
 }
 
 type driver struct {
@@ -360,48 +380,62 @@ func (d *driver) begin(a BeginItem) error {
 }
 
 func (d *driver) startTask() (*task, error) {
-	sess, err := d.cfg.Sessions.Create(d.ctx, sessions.KindTranscription, true)
+	ts, err := d.openSession(sessions.KindTranscription)
 	if err != nil {
 		return nil, err
+	}
+	tr, err := d.cfg.Transcriber.Transcribe(ts.sess.Context(), d.opts, ts.sess)
+	if err != nil {
+		ts.close(d.cfg.Sessions)
+		return nil, err
+	}
+	ts.sess.Started()
+	ts.sess.Attach(tr)
+	t := &task{taskSession: ts, tr: tr, opts: d.opts}
+	d.tasks = append(d.tasks, t)
+	d.wg.Add(1)
+	go d.pump(t.sub, taskEvent{t: t})
+	return t, nil
+}
+
+// openSession creates a request-scoped session of kind and its one
+// subscriber, through which the driver reads the task's events; closing
+// the subscriber cancels the work.
+func (d *driver) openSession(kind sessions.Kind) (taskSession, error) {
+	sess, err := d.cfg.Sessions.Create(d.ctx, kind, true)
+	if err != nil {
+		return taskSession{}, err
 	}
 	sub, err := sess.Subscribe(0)
 	if err != nil {
 		d.cfg.Sessions.Remove(sess)
-		return nil, err
+		return taskSession{}, err
 	}
-	tr, err := d.cfg.Transcriber.Transcribe(sess.Context(), d.opts, sess)
-	if err != nil {
-		sub.Close()
-		d.cfg.Sessions.Remove(sess)
-		return nil, err
-	}
-	sess.Started()
-	sess.Attach(tr)
-	t := &task{tr: tr, sess: sess, sub: sub, opts: d.opts}
-	d.tasks = append(d.tasks, t)
-	d.wg.Add(1)
-	go d.pump(t)
-	return t, nil
+	return taskSession{sess: sess, sub: sub}, nil
 }
 
-// pump forwards a task's events to the loop until its terminal event.
-func (d *driver) pump(t *task) {
+// pump forwards sub's events to the loop, each as to with its ev set,
+// until the terminal event or until sub is closed. The caller has done
+// d.wg.Add(1).
+func (d *driver) pump(sub *sessions.Subscriber, to taskEvent) {
 	defer d.wg.Done()
 	for {
-		e, err := t.sub.Next(d.ctx)
+		e, err := sub.Next(d.ctx)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && d.ctx.Err() == nil {
 				// Dropped by the slow-consumer policy: report it as the
 				// task's failure.
+				to.ev = pipeline.Failed{Err: err}
 				select {
-				case d.engine <- taskEvent{t: t, ev: pipeline.Failed{Err: err}}:
+				case d.engine <- to:
 				case <-d.ctx.Done():
 				}
 			}
 			return
 		}
+		to.ev = e.Event
 		select {
-		case d.engine <- taskEvent{t: t, ev: e.Event}:
+		case d.engine <- to:
 		case <-d.ctx.Done():
 			return
 		}
@@ -410,24 +444,16 @@ func (d *driver) pump(t *task) {
 
 // endTask forgets a task whose work ended.
 func (d *driver) endTask(t *task) {
-	if t.ended {
-		return
+	if t.close(d.cfg.Sessions) {
+		d.tasks = slices.DeleteFunc(d.tasks, func(x *task) bool { return x == t })
 	}
-	t.ended = true
-	t.sub.Close()
-	d.cfg.Sessions.Remove(t.sess)
-	d.tasks = slices.DeleteFunc(d.tasks, func(x *task) bool { return x == t })
 }
 
 // stopTasks cancels every task still running: closing the last
 // subscriber of a request-scoped session cancels its work.
 func (d *driver) stopTasks() {
 	for _, t := range d.tasks {
-		if !t.ended {
-			t.ended = true
-			t.sub.Close()
-			d.cfg.Sessions.Remove(t.sess)
-		}
+		t.close(d.cfg.Sessions)
 	}
 }
 

@@ -1,9 +1,6 @@
 package realtime
 
 import (
-	"errors"
-	"io"
-
 	"github.com/ominix/ominix-api/pipeline"
 	"github.com/ominix/ominix-api/sessions"
 )
@@ -23,11 +20,9 @@ type respTasks struct {
 // so the work is counted, observable, and cancelled when the subscriber
 // closes. Its fields are the loop's, except sub, which its pump reads.
 type respTask struct {
+	taskSession
 	respID  string
 	src     Source
-	sess    *sessions.Session
-	sub     *sessions.Subscriber
-	ended   bool // the terminal event arrived (or the task was dropped)
 	stopped bool // the response ended: later events are dropped
 }
 
@@ -95,58 +90,22 @@ func (d *driver) startResponse(a StartResponse) error {
 }
 
 func (d *driver) newRespTask(id string, src Source, kind sessions.Kind) (*respTask, error) {
-	sess, err := d.cfg.Sessions.Create(d.ctx, kind, true)
+	ts, err := d.openSession(kind)
 	if err != nil {
 		return nil, err
 	}
-	sub, err := sess.Subscribe(0)
-	if err != nil {
-		d.cfg.Sessions.Remove(sess)
-		return nil, err
-	}
-	return &respTask{respID: id, src: src, sess: sess, sub: sub}, nil
+	return &respTask{taskSession: ts, respID: id, src: src}, nil
 }
 
 func (d *driver) runRespTask(t *respTask) {
 	t.sess.Started()
 	d.wg.Add(1)
-	go d.pumpResp(t)
+	go d.pump(t.sub, taskEvent{rt: t})
 }
 
 // endRespTask forgets a task: closing its (only) subscriber cancels the
 // work of its request-scoped session if it still runs.
-func (d *driver) endRespTask(t *respTask) {
-	if t.ended {
-		return
-	}
-	t.ended = true
-	t.sub.Close()
-	d.cfg.Sessions.Remove(t.sess)
-}
-
-// pumpResp forwards a response task's events to the loop until its
-// terminal event, or until its subscriber is closed.
-func (d *driver) pumpResp(t *respTask) {
-	defer d.wg.Done()
-	for {
-		e, err := t.sub.Next(d.ctx)
-		if err != nil {
-			if !errors.Is(err, io.EOF) && d.ctx.Err() == nil {
-				// Dropped by the slow-consumer policy: the task failed.
-				select {
-				case d.engine <- taskEvent{rt: t, ev: pipeline.Failed{Err: err}}:
-				case <-d.ctx.Done():
-				}
-			}
-			return
-		}
-		select {
-		case d.engine <- taskEvent{rt: t, ev: e.Event}:
-		case <-d.ctx.Done():
-			return
-		}
-	}
-}
+func (d *driver) endRespTask(t *respTask) { t.close(d.cfg.Sessions) }
 
 func (d *driver) responseEvent(t *respTask, ev pipeline.Event) error {
 	if t.stopped {

@@ -67,7 +67,7 @@ type Writer struct {
 // failed write, or when ctx (usually the request's context) is done; Close
 // waits for it.
 func New(ctx context.Context, w http.ResponseWriter, opts *Options) (*Writer, error) {
-	if !canFlush(w) {
+	if !CanFlush(w) {
 		return nil, ErrNotFlushable
 	}
 	o := Options{}
@@ -104,9 +104,9 @@ func New(ctx context.Context, w http.ResponseWriter, opts *Options) (*Writer, er
 	return s, nil
 }
 
-// canFlush reports whether w, or a writer it wraps through Unwrap, is an
-// http.Flusher; http.ResponseController looks for the same.
-func canFlush(w http.ResponseWriter) bool {
+// CanFlush reports whether w, or a writer it wraps through Unwrap (up to
+// 32 deep), is an http.Flusher; http.ResponseController looks for the same.
+func CanFlush(w http.ResponseWriter) bool {
 	for depth := 0; w != nil && depth < 32; depth++ {
 		switch x := w.(type) {
 		case http.Flusher:
@@ -197,9 +197,14 @@ func (s *Writer) flushLocked() error {
 }
 
 // setDeadline gives the next write and flush WriteTimeout to complete.
-// Writers without deadline support are written without one.
-func (s *Writer) setDeadline() error {
-	err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
+func (s *Writer) setDeadline() error { return ExtendWriteDeadline(s.rc, s.timeout) }
+
+// ExtendWriteDeadline sets rc's write deadline timeout from now, so the
+// next writes and flushes must complete within it. A writer without
+// deadline support (httptest.ResponseRecorder) is written without one: that
+// is not an error.
+func ExtendWriteDeadline(rc *http.ResponseController, timeout time.Duration) error {
+	err := rc.SetWriteDeadline(time.Now().Add(timeout))
 	if errors.Is(err, http.ErrNotSupported) {
 		return nil
 	}

@@ -66,6 +66,19 @@ type wrapped struct{ http.ResponseWriter }
 
 func (w wrapped) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+func TestCanFlush(t *testing.T) {
+	assert.True(t, sse.CanFlush(httptest.NewRecorder()))
+	assert.True(t, sse.CanFlush(wrapped{wrapped{httptest.NewRecorder()}}), "found through Unwrap")
+	assert.False(t, sse.CanFlush(&plainWriter{h: http.Header{}}))
+	assert.False(t, sse.CanFlush(wrapped{&plainWriter{h: http.Header{}}}))
+}
+
+func TestExtendWriteDeadlineWithoutSupport(t *testing.T) {
+	// A recorder has no deadlines: writing without one is not an error.
+	rc := http.NewResponseController(httptest.NewRecorder())
+	require.NoError(t, sse.ExtendWriteDeadline(rc, time.Second))
+}
+
 func TestStreamOverHTTP(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := sse.New(r.Context(), wrapped{w}, &sse.Options{KeepAlive: -1})

@@ -1,6 +1,7 @@
 // Shared helpers of the ominix-api demo pages: API access with an API key
 // kept in localStorage, Server-Sent Events over fetch, PCM16 conversion,
-// microphone capture at 24 kHz through an AudioWorklet, scheduled playback
+// microphone capture at 24 kHz through an AudioWorklet, Realtime socket
+// helpers (audio held while it opens, close reasons), scheduled playback
 // of streamed PCM, and small UI helpers. Plain ES module, no dependencies.
 
 const KEY_STORAGE = "ominix-api-key";
@@ -295,6 +296,73 @@ export async function diagnoseRealtime(path, slots) {
     return `The server cannot be reached: ${e.message}`;
   }
   return "The server closed the connection before it opened.";
+}
+
+/**
+ * Explains why a Realtime WebSocket closed: its close code and reason when
+ * it had opened, else what diagnoseRealtime finds for path and slots.
+ */
+export async function realtimeCloseReason(e, opened, path, slots) {
+  return opened
+    ? `The server closed the connection (code ${e.code}${e.reason ? ": " + e.reason : ""}).`
+    : await diagnoseRealtime(path, slots);
+}
+
+/**
+ * The silence_duration_ms a Realtime session.updated event confirms for
+ * server VAD, or fallback when it carries none.
+ */
+export function confirmedSilenceMs(ev, fallback) {
+  const td = ev.session && ev.session.audio && ev.session.audio.input && ev.session.audio.input.turn_detection;
+  return td && Number.isFinite(td.silence_duration_ms) ? td.silence_duration_ms : fallback;
+}
+
+/**
+ * Sends microphone chunks to a Realtime socket as input_audio_buffer.append
+ * events. Chunks pushed while the page has no ready socket wait, at most
+ * max of them (the oldest are dropped first), until flush sends them in
+ * order.
+ */
+export class AudioOutbox {
+  constructor(max) {
+    this.max = max;
+    this.held = [];
+  }
+  /** Sends pcm on sock, or holds it when sock is null (not ready). */
+  push(pcm, sock) {
+    const msg = JSON.stringify({ type: "input_audio_buffer.append", audio: toBase64(pcm) });
+    if (sock) {
+      sock.send(msg);
+      return;
+    }
+    this.held.push(msg);
+    if (this.held.length > this.max) this.held.shift();
+  }
+  /** Sends the held chunks on sock. */
+  flush(sock) {
+    for (const m of this.held) sock.send(m);
+    this.held = [];
+  }
+  /** Forgets the held chunks. */
+  clear() {
+    this.held = [];
+  }
+}
+
+/**
+ * Starts mic, saying so through say(text, tone). On failure it says why,
+ * releases the microphone and returns false.
+ */
+export async function startMic(mic, say) {
+  say("Asking for the microphone…");
+  try {
+    await mic.start();
+    return true;
+  } catch (e) {
+    say(e.message, "error");
+    await mic.stop();
+    return false;
+  }
 }
 
 /** A person-readable message for a getUserMedia failure. */

@@ -5,7 +5,7 @@
 // #transcript with the time from the end of its speech to its final text.
 
 import {
-  Mic, AudioClock, openRealtime, diagnoseRealtime, modelsOf, toBase64,
+  Mic, AudioClock, AudioOutbox, openRealtime, realtimeCloseReason, confirmedSilenceMs, startMic, modelsOf,
   setStatus, showLevel, fmtMs, EMPTY_SLOT, PCM_RATE,
 } from "./common.js";
 
@@ -24,7 +24,8 @@ const stats = {
 };
 window.demoStats = { transcribe: stats };
 
-let mic = null, ws = null, clock = null, pending = [], running = false;
+const outbox = new AudioOutbox(MAX_PENDING);
+let mic = null, ws = null, clock = null, running = false;
 let items = new Map(); // item_id → {text, endAt, done}
 let current = null;    // the item being spoken now (until its final text)
 let speaking = false;  // between speech_started and speech_stopped
@@ -48,7 +49,7 @@ async function start() {
     return;
   }
   clock = new AudioClock();
-  pending = [];
+  outbox.clear();
   items = new Map();
   current = null;
   speaking = false;
@@ -57,12 +58,7 @@ async function start() {
     constraints: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
     onChunk,
   });
-  status_("Asking for the microphone…");
-  try {
-    await mic.start();
-  } catch (e) {
-    status_(e.message, "error");
-    await mic.stop();
+  if (!(await startMic(mic, status_))) {
     mic = null;
     startBtn.disabled = false;
     return;
@@ -79,13 +75,7 @@ function onChunk(pcm, info) {
   stats.maxRms = Math.max(stats.maxRms, info.rms);
   if (!running) return;
   clock.add(pcm.length, info.at);
-  const msg = JSON.stringify({ type: "input_audio_buffer.append", audio: toBase64(pcm) });
-  if (ws && ws.readyState === WebSocket.OPEN) {
-    ws.send(msg);
-  } else {
-    pending.push(msg);
-    if (pending.length > MAX_PENDING) pending.shift();
-  }
+  outbox.push(pcm, ws && ws.readyState === WebSocket.OPEN ? ws : null);
   stats.chunks++;
   stats.sentMs = (clock.samples * 1000) / PCM_RATE;
   sentOut.textContent = `${(stats.sentMs / 1000).toFixed(1)} s`;
@@ -111,8 +101,7 @@ function connect() {
         },
       },
     }));
-    for (const m of pending) sock.send(m);
-    pending = [];
+    outbox.flush(sock);
     status_("Listening — speak now.", "ok");
   };
   sock.onmessage = (e) => {
@@ -124,10 +113,7 @@ function connect() {
     if (ws !== sock) return;
     ws = null;
     if (!running) return; // Stop closed it
-    const why = opened
-      ? `The server closed the connection (code ${e.code}${e.reason ? ": " + e.reason : ""}).`
-      : await diagnoseRealtime(PATH, ["asr"]);
-    status_(why, "error");
+    status_(await realtimeCloseReason(e, opened, PATH, ["asr"]), "error");
     await stop(false);
   };
 }
@@ -143,11 +129,9 @@ function item(id) {
 
 function handle(ev) {
   switch (ev.type) {
-    case "session.updated": {
-      const td = ev.session && ev.session.audio && ev.session.audio.input && ev.session.audio.input.turn_detection;
-      if (td && Number.isFinite(td.silence_duration_ms)) silenceMs = td.silence_duration_ms;
+    case "session.updated":
+      silenceMs = confirmedSilenceMs(ev, silenceMs);
       break;
-    }
     case "input_audio_buffer.speech_started":
       current = ev.item_id;
       speaking = true;

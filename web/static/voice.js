@@ -8,8 +8,8 @@
 // interrupt_response). The beta dialect's event names are accepted too.
 
 import {
-  Mic, Player, AudioClock, openRealtime, diagnoseRealtime, listModels, toBase64, pcm16FromBase64,
-  setStatus, showLevel, fmtMs, EMPTY_SLOT, PCM_RATE, VOICES,
+  Mic, Player, AudioClock, AudioOutbox, openRealtime, realtimeCloseReason, confirmedSilenceMs, startMic, listModels,
+  pcm16FromBase64, setStatus, showLevel, fmtMs, EMPTY_SLOT, PCM_RATE, VOICES,
 } from "./common.js";
 
 const MAX_PENDING = 750; // 30 s of 40 ms chunks held while the socket opens
@@ -31,7 +31,8 @@ for (const v of VOICES) voiceSel.append(new Option(v, v));
 voiceSel.value = localStorage.getItem("ominix-voice-voice") || "alloy";
 voiceSel.addEventListener("change", () => localStorage.setItem("ominix-voice-voice", voiceSel.value));
 
-let mic = null, ws = null, clock = null, pending = [], running = false;
+const outbox = new AudioOutbox(MAX_PENDING);
+let mic = null, ws = null, clock = null, running = false;
 let userTurns = new Map();     // item_id → log line
 let responses = new Map();     // response id → {line, transcript, text, firstAudio, speechEnd}
 let playing = null;            // {itemId, line}: the answer whose audio is queued
@@ -82,7 +83,7 @@ async function start() {
   await player.unlock(); // inside the click, so autoplay rules allow it
   player.reset();
   clock = new AudioClock();
-  pending = [];
+  outbox.clear();
   userTurns = new Map();
   responses = new Map();
   cut = new Set();
@@ -95,12 +96,7 @@ async function start() {
     constraints: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
     onChunk,
   });
-  say("Asking for the microphone…");
-  try {
-    await mic.start();
-  } catch (e) {
-    say(e.message, "error");
-    await mic.stop();
+  if (!(await startMic(mic, say))) {
     mic = null;
     startBtn.disabled = false;
     return;
@@ -114,14 +110,8 @@ function onChunk(pcm, info) {
   showLevel(meter, info.rms);
   if (!running) return;
   clock.add(pcm.length, info.at);
-  const msg = JSON.stringify({ type: "input_audio_buffer.append", audio: toBase64(pcm) });
   // Audio waits until the server has accepted the conversation session.
-  if (ws && ws.readyState === WebSocket.OPEN && stats.configured) {
-    ws.send(msg);
-  } else {
-    pending.push(msg);
-    if (pending.length > MAX_PENDING) pending.shift();
-  }
+  outbox.push(pcm, ws && ws.readyState === WebSocket.OPEN && stats.configured ? ws : null);
 }
 
 function connect(path, model, asr) {
@@ -162,10 +152,7 @@ function connect(path, model, asr) {
     if (ws !== sock) return;
     ws = null;
     if (!running) return;
-    const why = opened
-      ? `The server closed the connection (code ${e.code}${e.reason ? ": " + e.reason : ""}).`
-      : await diagnoseRealtime(path, ["llm", "asr", "tts"]);
-    say(why, "error");
+    say(await realtimeCloseReason(e, opened, path, ["llm", "asr", "tts"]), "error");
     await stop();
   };
 }
@@ -208,12 +195,10 @@ function handle(ev) {
     case "session.created":
       break;
     case "session.updated": {
-      const td = ev.session && ev.session.audio && ev.session.audio.input && ev.session.audio.input.turn_detection;
-      if (td && Number.isFinite(td.silence_duration_ms)) silenceMs = td.silence_duration_ms;
+      silenceMs = confirmedSilenceMs(ev, silenceMs);
       if (!stats.configured) {
         stats.configured = true;
-        for (const m of pending) ws.send(m);
-        pending = [];
+        outbox.flush(ws);
       }
       say("Listening — speak now.", "ok");
       break;

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ominix/ominix-api/mlxrt/speech/speechtest"
 	"github.com/ominix/ominix-api/pipeline"
 )
 
@@ -32,9 +33,9 @@ func clauses(t testing.TB) []string {
 func timedSpeak(b *testing.B, th *pipeline.Thread, s pipeline.Synthesizer, text string) (a pipeline.Audio, wall, cpu time.Duration) {
 	t0 := time.Now()
 	err := th.Do(context.Background(), func() (err error) {
-		c0 := threadCPU()
+		c0 := speechtest.ThreadCPU()
 		a, err = s.Synthesize(text, pipeline.SpeechOptions{Voice: "slt"})
-		cpu = threadCPU() - c0
+		cpu = speechtest.ThreadCPU() - c0
 		return err
 	})
 	require.NoError(b, err)

@@ -55,8 +55,8 @@ func recognizeTimed(b *testing.B, th *pipeline.Thread, asr pipeline.Transcriber,
 	step := func(fn func() error) (wall, cpu time.Duration) {
 		t0 := time.Now()
 		require.NoError(b, th.Do(context.Background(), func() error {
-			c0 := threadCPU()
-			defer func() { cpu = threadCPU() - c0 }()
+			c0 := speechtest.ThreadCPU()
+			defer func() { cpu = speechtest.ThreadCPU() - c0 }()
 			return fn()
 		}))
 		wall = time.Since(t0)

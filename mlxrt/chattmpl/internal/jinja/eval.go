@@ -282,15 +282,22 @@ func (r *renderer) assign(n node, t target, v Value, sc *scope) error {
 		ns.d.Set(t.attr, v)
 		return nil
 	}
-	if len(t.names) == 1 {
-		sc.vars[t.names[0]] = v
+	return bindNames(n, t.names, v, sc)
+}
+
+// bindNames sets names in sc to v: one name takes v whole; several take
+// the items of v, which must iterate to exactly as many (Python's
+// unpacking). Errors are reported at n's line.
+func bindNames(n interface{ line() int }, names []string, v Value, sc *scope) error {
+	if len(names) == 1 {
+		sc.vars[names[0]] = v
 		return nil
 	}
 	items, ok := v.iterate()
-	if !ok || len(items) != len(t.names) {
-		return errAt(n, "cannot unpack %s into %d names", v.typeName(), len(t.names))
+	if !ok || len(items) != len(names) {
+		return errAt(n, "cannot unpack %s into %d names", v.typeName(), len(names))
 	}
-	for i, name := range t.names {
+	for i, name := range names {
 		sc.vars[name] = items[i]
 	}
 	return nil
@@ -309,20 +316,6 @@ func (r *renderer) loop(n *forNode, it Value, sc *scope, depth int) error {
 	if !ok {
 		return errAt(n, "'%s' object is not iterable", it.typeName())
 	}
-	bind := func(s *scope, item Value) error {
-		if len(n.targets) == 1 {
-			s.vars[n.targets[0]] = item
-			return nil
-		}
-		parts, ok := item.iterate()
-		if !ok || len(parts) != len(n.targets) {
-			return errAt(n, "cannot unpack %s into %d names", item.typeName(), len(n.targets))
-		}
-		for i, name := range n.targets {
-			s.vars[name] = parts[i]
-		}
-		return nil
-	}
 	if n.cond != nil {
 		var kept []Value
 		for _, item := range items {
@@ -330,7 +323,7 @@ func (r *renderer) loop(n *forNode, it Value, sc *scope, depth int) error {
 				return err
 			}
 			s := sc.child()
-			if err := bind(s, item); err != nil {
+			if err := bindNames(n, n.targets, item, s); err != nil {
 				return err
 			}
 			c, err := r.eval(n.cond, s)
@@ -358,7 +351,7 @@ func (r *renderer) loop(n *forNode, it Value, sc *scope, depth int) error {
 			return err
 		}
 		s := sc.child()
-		if err := bind(s, item); err != nil {
+		if err := bindNames(n, n.targets, item, s); err != nil {
 			return err
 		}
 		lp.index = i

@@ -147,22 +147,17 @@ func fnRange(r *renderer, args []Value, _ []NamedValue) (Value, error) {
 }
 
 func fnNamespace(_ *renderer, args []Value, kwargs []NamedValue) (Value, error) {
-	d := NewDict()
-	for _, a := range args {
-		if a.kind == KindDict {
-			for _, k := range a.dict().Keys() {
-				v, _ := a.dict().Get(k)
-				d.Set(k, v)
-			}
-		}
-	}
-	for _, kv := range kwargs {
-		d.Set(kv.Name, kv.Value)
-	}
-	return objectOf(&namespace{d: d}), nil
+	return objectOf(&namespace{d: mergeDicts(args, kwargs)}), nil
 }
 
 func fnDict(_ *renderer, args []Value, kwargs []NamedValue) (Value, error) {
+	return DictOf(mergeDicts(args, kwargs)), nil
+}
+
+// mergeDicts is a new dict holding the entries of the dict arguments, in
+// order, then the keyword arguments; later keys overwrite earlier ones.
+// Arguments that are not dicts are ignored.
+func mergeDicts(args []Value, kwargs []NamedValue) *Dict {
 	d := NewDict()
 	for _, a := range args {
 		if a.kind == KindDict {
@@ -175,7 +170,7 @@ func fnDict(_ *renderer, args []Value, kwargs []NamedValue) (Value, error) {
 	for _, kv := range kwargs {
 		d.Set(kv.Name, kv.Value)
 	}
-	return DictOf(d), nil
+	return d
 }
 
 func fnRaise(_ *renderer, args []Value, _ []NamedValue) (Value, error) {

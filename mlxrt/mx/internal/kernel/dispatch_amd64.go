@@ -268,6 +268,18 @@ var qgemvVTable = [2][8]qgemvVFn{
 // the repacked layout brings nothing and callers keep GemvQ.
 func HasQV() bool { return useVNNI }
 
+func quantizeQV(b *QVBatch, x []float32, i0, i1 int) {
+	if !hasAVX512 {
+		quantizeQVGo(b, x, i0, i1)
+		return
+	}
+	for i := i0; i < i1; i++ {
+		if nb := b.K / XBlock; nb > 0 {
+			quantizeQVAVX512(&b.Packed[i*qvXBytes], b.N*qvXBytes, &x[i*b.K], nb)
+		}
+	}
+}
+
 // qvRowBlock is the number of weight rows (≤ 16 KiB packed for k = 1024)
 // that stay in L1 while several passes of eight activation rows go over
 // them.

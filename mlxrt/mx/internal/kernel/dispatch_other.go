@@ -52,6 +52,8 @@ func dequantRowsBF16(p *QParams, r0, r1 int, dst []uint16) { dequantRowsBF16Go(p
 // build never does.
 func HasQV() bool { return false }
 
+func quantizeQV(b *QVBatch, x []float32, i0, i1 int) { quantizeQVGo(b, x, i0, i1) }
+
 func gemvQV(q *QVParams, p *QParams, out []float32, ldo int, x *QVBatch, rows int) {
 	gemvQVGo(p, out, ldo, x, rows)
 }

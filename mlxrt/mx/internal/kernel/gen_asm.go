@@ -1160,6 +1160,96 @@ func rmsKernels() {
 	p("RET")
 }
 
+// quantizeQVKernel emits quantizeQVAVX512(dst *byte, cstride int,
+// x *float32, nblocks int): the activation quantization of QVBatch for one
+// row: block b (32 floats at x+128b) gets scale s = max|x|/127, q =
+// round-half-even(x·(127/max)) as int8 (an all-zero block: all zero), and
+// Σ of its rounded values s·Σq; quad t of block b goes to dst + (b/16)·
+// cstride + 64t + 4(b%16), the scale to +512, the sum to +576 (the layout
+// of QVBatch.Packed, cstride = N·qvXBytes).
+func quantizeQVKernel() {
+	name := "quantizeQVAVX512"
+	args := "dst *byte, cstride int, x *float32, nblocks int"
+	fmt.Fprintf(&out, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
+	fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(%s)\n", name, args)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ cstride+8(FP), R9")
+	p("MOVQ x+16(FP), SI")
+	p("MOVQ nblocks+24(FP), CX")
+	p("MOVL $0x7fffffff, AX")
+	p("VPBROADCASTD AX, Z31") // |x| mask
+	p("MOVL $0x42fe0000, AX") // 127
+	p("VMOVD AX, X30")
+	p("VXORPS X29, X29, X29")
+	p("MOVQ DI, R8")
+	p("XORQ DX, DX") // lane l
+	p("TESTQ CX, CX")
+	p("JZ %s_done", name)
+	label(name + "_block")
+	p("VMOVUPS (SI), Z0")
+	p("VMOVUPS 64(SI), Z1")
+	p("VANDPS Z31, Z0, Z2")
+	p("VANDPS Z31, Z1, Z3")
+	p("VMAXPS Z3, Z2, Z2")
+	p("VEXTRACTF64X4 $1, Z2, Y3")
+	p("VMAXPS Y3, Y2, Y2")
+	p("VEXTRACTF128 $1, Y2, X3")
+	p("VMAXPS X3, X2, X2")
+	p("VPERMILPS $0x4e, X2, X3")
+	p("VMAXPS X3, X2, X2")
+	p("VPERMILPS $0xb1, X2, X3")
+	p("VMAXPS X3, X2, X2")  // X2[0] = max|x|
+	p("VDIVSS X30, X2, X8") // s = max/127
+	p("VDIVSS X2, X30, X9") // inv = 127/max
+	p("VUCOMISS X29, X2")
+	p("JNE %s_nz", name)
+	p("VXORPS X9, X9, X9") // all-zero block: q = 0
+	label(name + "_nz")
+	p("VBROADCASTSS X9, Z9")
+	p("VMULPS Z9, Z0, Z0")
+	p("VMULPS Z9, Z1, Z1")
+	p("VCVTPS2DQ Z0, Z0")
+	p("VCVTPS2DQ Z1, Z1")
+	p("VPADDD Z1, Z0, Z4")
+	p("VEXTRACTI64X4 $1, Z4, Y5")
+	p("VPADDD Y5, Y4, Y4")
+	p("VEXTRACTI128 $1, Y4, X5")
+	p("VPADDD X5, X4, X4")
+	p("VPSHUFD $0x4e, X4, X5")
+	p("VPADDD X5, X4, X4")
+	p("VPSHUFD $0xb1, X4, X5")
+	p("VPADDD X5, X4, X4")
+	p("VCVTDQ2PS X4, X4")
+	p("VMULSS X8, X4, X4") // s·Σq
+	p("VPMOVSDB Z0, X6")
+	p("VPMOVSDB Z1, X7")
+	p("VMOVD X6, (R8)")
+	for t := 1; t < 4; t++ {
+		p("VPEXTRD $%d, X6, %d(R8)", t, 64*t)
+	}
+	p("VMOVD X7, 256(R8)")
+	for t := 1; t < 4; t++ {
+		p("VPEXTRD $%d, X7, %d(R8)", t, 256+64*t)
+	}
+	p("VMOVSS X8, 512(R8)")
+	p("VMOVSS X4, 576(R8)")
+	p("ADDQ $128, SI")
+	p("ADDQ $4, R8")
+	p("INCQ DX")
+	p("CMPQ DX, $16")
+	p("JNE %s_next", name)
+	p("XORQ DX, DX")
+	p("ADDQ R9, DI")
+	p("MOVQ DI, R8")
+	label(name + "_next")
+	p("DECQ CX")
+	p("JNZ %s_block", name)
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
 // softmaxKernels emits
 //
 //	maxF32AVX512(x *float32, n int, negInf *float32) float32
@@ -1463,6 +1553,7 @@ func main() {
 	}
 	attnScores()
 	rmsKernels()
+	quantizeQVKernel()
 	for _, dv := range []int{2, 4} {
 		attnValues(1, dv)
 		attnValues(2, dv)

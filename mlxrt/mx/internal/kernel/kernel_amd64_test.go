@@ -275,3 +275,26 @@ func TestPackTransposeMatchesGather(t *testing.T) {
 		}
 	}
 }
+
+func TestQuantizeQVMatchesGo(t *testing.T) {
+	for _, k := range []int{32, 416, 512, 1536} {
+		for _, n := range []int{1, 3} {
+			kp := (k + SuperElems - 1) / SuperElems * SuperElems
+			x := rnd(uint64(k), n*k)
+			for i := 0; i < 32; i++ {
+				x[i] = 0 // an all-zero block
+			}
+			x[len(x)-1] = 300
+			var got, want QVBatch
+			got.Reset(n, k, kp)
+			want.Reset(n, k, kp)
+			quantizeQV(&got, x, 0, n)
+			quantizeQVGo(&want, x, 0, n)
+			for i := range want.Packed {
+				if got.Packed[i] != want.Packed[i] {
+					t.Fatalf("k=%d n=%d: byte %d = %#x, want %#x", k, n, i, got.Packed[i], want.Packed[i])
+				}
+			}
+		}
+	}
+}

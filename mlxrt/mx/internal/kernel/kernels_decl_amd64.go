@@ -130,6 +130,9 @@ func sumSquaresAVX512(x *float32, n int) float64
 func scaleRowAVX512(dst *float32, x *float32, w *float32, s float32, n int)
 
 //go:noescape
+func quantizeQVAVX512(dst *byte, cstride int, x *float32, nblocks int)
+
+//go:noescape
 func attnValuesBF16x1d64(acc *float32, lda int, p *uint32, ldp int, v unsafe.Pointer, npairs int)
 
 //go:noescape

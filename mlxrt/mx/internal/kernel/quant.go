@@ -116,8 +116,8 @@ func growF(b []float32, n int) []float32 {
 }
 
 // QBatch is a batch of quantized activation rows ready for GemvQ. On CPUs
-// with AVX-512 VNNI or AVX2 it also holds the rows interleaved chunk by chunk, the
-// layout the assembly reads: for chunk c and row b, 128 bytes of Q, then the
+// with AVX2 it also holds the rows interleaved chunk by chunk, the layout
+// the assembly reads: for chunk c and row b, 128 bytes of Q, then the
 // chunk's XS, then its XSum (16 words each for 4 bits, 32 for 8 bits).
 type QBatch struct {
 	Rows   []*QX

@@ -1,6 +1,9 @@
 package kernel
 
-import "unsafe"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // SuperElems is the number of elements of a row that one step of the
 // decode kernels for repacked weights (QV) covers: 16 lanes, each a block
@@ -78,23 +81,21 @@ func spreadNibbles(x uint32) uint32 {
 
 // QVBatch is a batch of activation rows quantized for GemvQV: each block
 // of XBlock elements is rounded to int8 with scale max|x_blk|/127 (round half
-// to even) as in QX. Q, XS and XSum keep every row in natural order (the
-// portable reference reads them); Packed holds them in the kernels' layout,
-// super-chunk by super-chunk with the rows interleaved.
+// to even, as QX) and its sum of rounded values x̂ = scale·xq is kept for the
+// bias term. Packed holds the rows in the kernels' layout, super-chunk by
+// super-chunk with the rows interleaved: for super-chunk c and row i,
+// qvXBytes bytes at (c·N+i)·qvXBytes: 8 vectors (t < 8) whose lane l holds
+// elements 4t…4t+3 of block 16c+l, then the 16 blocks' scales and sums
+// (float32). Blocks past K (padding up to KP) are zero.
 type QVBatch struct {
 	N, K, KP int
-	Q        []int8    // N×K
-	XS, XSum []float32 // N×K/XBlock: block scale, Σ of the block's x̂
-	Packed   []byte    // KP/SuperElems × N × qvXBytes
+	Packed   []byte
 }
 
 // Reset sizes b for n rows of k elements (a multiple of XBlock) against
 // weights whose padded row length is kp; Quantize then fills the rows.
 func (b *QVBatch) Reset(n, k, kp int) {
 	b.N, b.K, b.KP = n, k, kp
-	b.Q = grow(b.Q, n*k)
-	b.XS = growF(b.XS, n*k/XBlock)
-	b.XSum = growF(b.XSum, n*k/XBlock)
 	b.Packed = growB(b.Packed, kp/SuperElems*n*qvXBytes)
 	if kp != k {
 		clear(b.Packed) // padding blocks stay zero
@@ -104,26 +105,42 @@ func (b *QVBatch) Reset(n, k, kp int) {
 // Quantize quantizes rows [i0, i1) of x (b.N rows of b.K elements) into b;
 // calls for disjoint row ranges may run concurrently.
 func (b *QVBatch) Quantize(x []float32, i0, i1 int) {
+	_ = x[b.N*b.K-1]
+	quantizeQV(b, x, i0, i1)
+}
+
+func quantizeQVGo(b *QVBatch, x []float32, i0, i1 int) {
 	k, n := b.K, b.N
-	nb := k / XBlock
+	var q [XBlock]int8
 	for i := i0; i < i1; i++ {
-		for blk := 0; blk < nb; blk++ {
-			q := b.Q[i*k+blk*XBlock : i*k+(blk+1)*XBlock]
-			s := quantizeBlock(q, x[i*k+blk*XBlock:i*k+(blk+1)*XBlock])
+		for blk := 0; blk < k/XBlock; blk++ {
+			s := quantizeBlock(q[:], x[i*k+blk*XBlock:i*k+(blk+1)*XBlock])
 			var sum int32
 			for _, v := range q {
 				sum += int32(v)
 			}
-			b.XS[i*nb+blk], b.XSum[i*nb+blk] = s, s*float32(sum)
 			c, l := blk/16, blk%16
 			dst := b.Packed[(c*n+i)*qvXBytes:][:qvXBytes]
-			for t := 0; t < 8; t++ {
-				copy(dst[t*64+4*l:t*64+4*l+4], unsafe.Slice((*byte)(unsafe.Pointer(&q[4*t])), 4))
+			for e, v := range q {
+				dst[e/4*64+4*l+e%4] = byte(v)
 			}
-			putF32s(dst[512+4*l:], b.XS[i*nb+blk:i*nb+blk+1])
-			putF32s(dst[576+4*l:], b.XSum[i*nb+blk:i*nb+blk+1])
+			binary.LittleEndian.PutUint32(dst[512+4*l:], math.Float32bits(s))
+			binary.LittleEndian.PutUint32(dst[576+4*l:], math.Float32bits(s*float32(sum)))
 		}
 	}
+}
+
+// block returns element e of row i's block blk (e < XBlock) and the
+// block's scale and sum of rounded values, read back from Packed.
+func (b *QVBatch) block(i, blk int) (q [XBlock]int8, scale, sum float32) {
+	c, l := blk/16, blk%16
+	src := b.Packed[(c*b.N+i)*qvXBytes:][:qvXBytes]
+	for e := range q {
+		q[e] = int8(src[e/4*64+4*l+e%4])
+	}
+	scale = math.Float32frombits(binary.LittleEndian.Uint32(src[512+4*l:]))
+	sum = math.Float32frombits(binary.LittleEndian.Uint32(src[576+4*l:]))
+	return q, scale, sum
 }
 
 // PrepareQV quantizes n rows of x (each k long) for weights whose padded
@@ -167,18 +184,20 @@ func gemvQVGo(p *QParams, out []float32, ldo int, x *QVBatch, rows int) {
 	mask := uint32(1)<<p.Bits - 1
 	wpr, g := p.WordsPerRow(), p.Groups()
 	nb := p.K / XBlock
-	for r := 0; r < rows; r++ {
-		words := p.W[r*wpr : (r+1)*wpr]
-		for i := 0; i < x.N; i++ {
+	for i := 0; i < x.N; i++ {
+		for r := 0; r < rows; r++ {
+			words := p.W[r*wpr : (r+1)*wpr]
 			var acc float32
 			for blk := 0; blk < nb; blk++ {
+				q, xs, xsum := x.block(i, blk)
 				var idot int32
-				for e := blk * XBlock; e < (blk+1)*XBlock; e++ {
+				for j, xq := range q {
+					e := blk*XBlock + j
 					qv := int32(words[e/epw] >> (uint(e%epw) * uint(p.Bits)) & mask)
-					idot += qv * int32(x.Q[i*p.K+e])
+					idot += qv * int32(xq)
 				}
 				grp := r*g + blk*XBlock/p.GS
-				acc += float32(idot)*x.XS[i*nb+blk]*p.S[grp] + x.XSum[i*nb+blk]*p.B[grp]
+				acc += float32(idot)*xs*p.S[grp] + xsum*p.B[grp]
 			}
 			out[i*ldo+r] = acc
 		}
@@ -205,4 +224,3 @@ func laneGroupIndex(gs int) *[16]int32 {
 	}
 	return &laneGroupIdx[0]
 }
-

@@ -1,8 +1,0 @@
-//go:build !linux
-
-package pocketsphinx_test
-
-import "time"
-
-// threadCPU is unavailable here; CPU metrics then read zero.
-func threadCPU() time.Duration { return 0 }
