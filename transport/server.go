@@ -131,7 +131,7 @@ func (o *Options) withDefaults() Options {
 //
 // Route groups other engineers fill (audio, realtime) receive the Server
 // and use its accessors (Scheduler, Slots, Sessions, Codecs, Options,
-// Logger, SSEOptions) and helpers (BodyLimit, RequestSession, EndSession,
+// Logger, SSEOptions) and helpers (BodyLimit, startRequestWork, EndSession,
 // HandleSessionType, ServeSessionEvents, ServeSessionWS, AcceptWebSocket).
 type Server struct {
 	deps   Deps
@@ -261,18 +261,6 @@ func (s *Server) BodyLimit(limit int64) func(http.Handler) http.Handler {
 		limit = s.opts.MaxBodyBytes
 	}
 	return BodyLimit(limit)
-}
-
-// RequestSession creates a request-scoped session of kind for r: its work
-// is cancelled when r's client goes away or its last subscriber leaves.
-// The pattern (startRequestWork follows it): subscribe; start the work
-// with sess.Context() and sess as sink; if that fails, EndSession(sess,
-// err) and answer the error; else sess.Started(), write the subscriber's
-// events (StreamSession for SSE), then close the subscriber and
-// EndSession(sess, nil). A full registry fails with a KindOverloaded error
-// (429).
-func (s *Server) RequestSession(r *http.Request, kind sessions.Kind) (*sessions.Session, error) {
-	return s.deps.Sessions.Create(r.Context(), kind, true)
 }
 
 // startRequestWork creates a request-scoped session of kind whose work is
