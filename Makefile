@@ -6,7 +6,7 @@ BIN       := bin/ominix-api
 TAGS      := $(shell ./.ci/tags.sh)
 NPM_DIR   := transport/testdata/npm
 
-.PHONY: run build test test-short bench lint deps npm fuzz
+.PHONY: run build test test-short bench bench-all lint deps npm fuzz
 run: deps build ## install what is missing, build, start on 127.0.0.1:8080
 	./$(BIN)
 
@@ -20,15 +20,25 @@ npm: ## install the openai npm package the SDK tests drive (local folder, not gl
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (apt-get install nodejs npm)"; exit 1; }
 	npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error
 
-test: npm ## every test, with the race detector
+test: npm ## every test, with the race detector; then the CPU kernels' fallback paths
 	$(GO) test -race -tags '$(TAGS)' ./... ./mlxrt/testdata
+	GODEBUG=cpu.avx512bf16=off,cpu.avx512vnni=off $(GO) test ./mlxrt/mx/... ./mlxrt/llm/
+	GODEBUG=cpu.avx512f=off $(GO) test ./mlxrt/mx/... ./mlxrt/llm/
+	$(GO) test -tags purego ./mlxrt/mx/... ./mlxrt/llm/
 
 test-short: ## the fast subset, no browser or long speech round trips
 	$(GO) test -short -race -tags '$(TAGS)' ./...
 
-bench: ## benchmarks; README says what each reports
-	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 8x ./mlxrt/llm ./mlxrt/mx
-	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . ./pipeline/... ./transport/ ./mlxrt/speech/... ./mlxrt/audio ./pipeline/dsp
+bench: ## the README's benchmarks (see "Measured"); the first run writes ~2 GB of random models to $TMPDIR
+	$(GO) test -run '^$$' -bench 'Model|MemoryBandwidth' -benchtime 8x ./mlxrt/mx
+	$(GO) test -tags '$(TAGS)' -run '^$$' -bench 'ServingOverhead|TTFTOverhead' -benchtime 50x ./transport/
+	$(GO) test -tags '$(TAGS)' -run '^$$' -bench 'Delivery1000|LongJobIsolation' -benchtime 3x ./transport/
+	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 1x -count 3 ./mlxrt/speech/pocketsphinx/
+	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 20x -count 3 ./mlxrt/speech/flite/
+	$(GO) test -tags '$(TAGS)' -count=1 -v -run 'TestE2ERealtimeVoiceTurn|TestE2ERealtimeLatency' ./transport/ | grep -E 'first|completed'
+
+bench-all: ## every benchmark in the tree
+	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 8x ./...
 
 fuzz: ## a minute of each parser fuzzer
 	$(GO) test -run '^$$' -fuzz FuzzParseHeader -fuzztime 60s ./mlxrt/safetensors

@@ -50,6 +50,7 @@ type Config struct {
 	TLS         *tls.Config // loaded from the two files; nil means plain HTTP
 
 	MaxInFlight    int           // OMINIX_MAX_INFLIGHT: work items running at once; default 64
+	ASRStreams     int           // OMINIX_ASR_STREAMS: concurrent recognition streams (one pocketsphinx decoder, ~93 MB, each); default 4
 	Backlog        int           // OMINIX_BACKLOG: work items waiting beyond that (then 429/503); default 256
 	MaxBodyBytes   int64         // OMINIX_MAX_BODY_BYTES: JSON request bodies; default 32 MiB
 	MaxUploadBytes int64         // OMINIX_MAX_UPLOAD_BYTES: audio uploads; default 26 MiB (OpenAI's 25 MB files fit)
@@ -108,6 +109,10 @@ var settings = []setting{
 	{flag: "tls-key", env: "OMINIX_TLS_KEY", help: "TLS private key (PEM)", apply: str(func(c *Config) *string { return &c.TLSKeyFile })},
 	{flag: "max-inflight", env: "OMINIX_MAX_INFLIGHT", def: "64", help: "work items running at once", apply: func(c *Config, v string) (err error) {
 		c.MaxInFlight, err = intIn(v, 1, 1<<16)
+		return err
+	}},
+	{flag: "asr-streams", env: "OMINIX_ASR_STREAMS", def: "4", help: "concurrent speech recognition streams (each holds a decoder of about 93 MB)", apply: func(c *Config, v string) (err error) {
+		c.ASRStreams, err = intIn(v, 1, 64)
 		return err
 	}},
 	{flag: "backlog", env: "OMINIX_BACKLOG", def: "256", help: "work items queued beyond max-inflight before 429/503", apply: func(c *Config, v string) (err error) {

@@ -35,7 +35,7 @@ func newEngines(cfg Config, hubOpts *hub.Options, log *slog.Logger) (*engines, e
 	e := &engines{
 		loaders: map[pipeline.Category]pipeline.Loader{
 			pipeline.LLMSlot: llmLoader(hubOpts),
-			pipeline.ASRSlot: pocketsphinx.NewLoader(nil),
+			pipeline.ASRSlot: pocketsphinx.NewLoader(&pocketsphinx.Options{Decoders: cfg.ASRStreams}),
 			pipeline.TTSSlot: flite.NewLoader(nil),
 		},
 		codecs: audio.New(),
