@@ -35,21 +35,54 @@ type wavFormat struct {
 	block    int // bytes per frame (all channels)
 }
 
+// wavStream is a WAVE file whose structure parseWAV has checked: its
+// format and the bytes of its data chunk, cut to whole frames.
+type wavStream struct {
+	f    *wavFormat
+	data []byte
+	// streamed is set when the RIFF or data size is 0xFFFFFFFF or the file
+	// is RF64: the data chunk then runs to the end of the input.
+	streamed bool
+}
+
+// frames is the number of whole frames in the data chunk.
+func (w wavStream) frames() int64 { return int64(len(w.data) / w.f.block) }
+
 // decodeWAV reads RIFF/RF64 WAVE: PCM 8/16/24/32-bit, IEEE float 32/64,
-// μ-law and A-law, plain or WAVE_FORMAT_EXTENSIBLE.
+// μ-law and A-law, plain or WAVE_FORMAT_EXTENSIBLE. Classic integer PCM
+// goes through github.com/go-audio/wav (see viaGoAudio); the rest through
+// decodeWAVOwn.
 func decodeWAV(data []byte, lim limits) (pipeline.Audio, error) {
+	w, err := parseWAV(data)
+	if err != nil {
+		return pipeline.Audio{}, err
+	}
+	if w.frames() > lim.maxSamples(w.f.rate) {
+		return pipeline.Audio{}, lim.tooLong()
+	}
+	if w.viaGoAudio() {
+		return decodeWAVGoAudio(w, lim)
+	}
+	return decodeWAVOwn(w, lim)
+}
+
+// parseWAV walks the chunks up to the data chunk, checking every declared
+// size against the bytes present before using it, and validates the fmt
+// chunk. Nothing is allocated from a declared size.
+func parseWAV(data []byte) (wavStream, error) {
 	if len(data) < 12 {
-		return pipeline.Audio{}, truncated("WAV")
+		return wavStream{}, truncated("WAV")
 	}
 	rf64 := string(data[:4]) == "RF64"
+	streamed := rf64 || binary.LittleEndian.Uint32(data[4:]) == wavUnknownSize
 	var ds64Data uint64 // RF64: the real data size from the ds64 chunk
 	var fmtc *wavFormat
 	for p := 12; ; {
 		if p+8 > len(data) {
 			if fmtc == nil {
-				return pipeline.Audio{}, invalidf("WAV file has no fmt chunk")
+				return wavStream{}, invalidf("WAV file has no fmt chunk")
 			}
-			return pipeline.Audio{}, invalidf("WAV file has no data chunk")
+			return wavStream{}, invalidf("WAV file has no data chunk")
 		}
 		id := string(data[p : p+4])
 		size := uint64(binary.LittleEndian.Uint32(data[p+4:]))
@@ -57,33 +90,34 @@ func decodeWAV(data []byte, lim limits) (pipeline.Audio, error) {
 		switch id {
 		case "ds64":
 			if !rf64 || size < 24 || uint64(len(body)) < 24 {
-				return pipeline.Audio{}, invalidf("WAV file has a malformed ds64 chunk")
+				return wavStream{}, invalidf("WAV file has a malformed ds64 chunk")
 			}
 			ds64Data = binary.LittleEndian.Uint64(body[8:])
 		case "fmt ":
 			if size > uint64(len(body)) {
-				return pipeline.Audio{}, truncated("WAV")
+				return wavStream{}, truncated("WAV")
 			}
 			f, err := parseWAVFormat(body[:size])
 			if err != nil {
-				return pipeline.Audio{}, err
+				return wavStream{}, err
 			}
 			fmtc = f
 		case "data":
 			if fmtc == nil {
-				return pipeline.Audio{}, invalidf("WAV file has its data chunk before the fmt chunk")
+				return wavStream{}, invalidf("WAV file has its data chunk before the fmt chunk")
 			}
 			n, err := wavDataSize(size, rf64, ds64Data, len(body))
 			if err != nil {
-				return pipeline.Audio{}, err
+				return wavStream{}, err
 			}
-			return decodeWAVSamples(body[:n], fmtc, lim)
+			n -= n % fmtc.block // a trailing partial frame is dropped
+			return wavStream{f: fmtc, data: body[:n], streamed: streamed || size == wavUnknownSize}, nil
 		}
 		// Chunks are padded to an even size; a size past the end of the
 		// file means a truncated or lying header, never an allocation.
 		next := uint64(p) + 8 + size + size&1
 		if next > uint64(len(data)) {
-			return pipeline.Audio{}, truncated("WAV")
+			return wavStream{}, truncated("WAV")
 		}
 		p = int(next)
 	}
@@ -174,43 +208,43 @@ func wavEncodingName(tag uint16, bits int) string {
 	return fmt.Sprintf("format tag 0x%04X", tag)
 }
 
-// decodeWAVSamples converts the data chunk to mono float32, a bounded
-// block at a time.
-func decodeWAVSamples(b []byte, f *wavFormat, lim limits) (pipeline.Audio, error) {
-	frames := int64(len(b) / f.block) // a trailing partial frame is dropped
-	if frames > lim.maxSamples(f.rate) {
-		return pipeline.Audio{}, lim.tooLong()
-	}
+// decodeWAVOwn converts the data chunk to mono float32, a bounded block
+// at a time, with the package's own sample converters. It reads every
+// encoding parseWAVFormat admits.
+func decodeWAVOwn(w wavStream, lim limits) (pipeline.Audio, error) {
+	f := w.f
+	frames := w.frames()
 	c := newCollector(f.rate, lim, frames)
 	conv := wavSampleFunc(f.tag, f.bits)
 	width := f.block / f.channels
-	const chunkFrames = 4096
-	inter := make([]float32, 0, chunkFrames*f.channels)
-	for start := int64(0); start < frames; start += chunkFrames {
-		end := min(start+chunkFrames, frames)
+	inter := make([]float32, 0, wavChunkFrames*f.channels)
+	for start := int64(0); start < frames; start += wavChunkFrames {
+		end := min(start+wavChunkFrames, frames)
 		inter = inter[:0]
 		for off := int(start) * f.block; off < int(end)*f.block; off += width {
-			inter = append(inter, conv(b[off:off+width]))
+			inter = append(inter, conv(w.data[off:off+width]))
 		}
 		c.samples = dsp.Downmix(c.samples, inter, f.channels)
 	}
 	return c.audio("WAV")
 }
 
+// wavChunkFrames is how many frames either WAV path converts at a time.
+const wavChunkFrames = 4096
+
 // wavSampleFunc returns the converter of one little-endian sample.
 func wavSampleFunc(tag uint16, bits int) func([]byte) float32 {
 	switch {
 	case tag == wavPCM && bits == 8:
-		return func(s []byte) float32 { return (float32(s[0]) - 128) / 128 }
+		return func(s []byte) float32 { return u8ToFloat(int(s[0])) }
 	case tag == wavPCM && bits == 16:
-		return func(s []byte) float32 { return float32(int16(binary.LittleEndian.Uint16(s))) / 32768 }
+		return func(s []byte) float32 { return s16ToFloat(int(int16(binary.LittleEndian.Uint16(s)))) }
 	case tag == wavPCM && bits == 24:
 		return func(s []byte) float32 {
-			v := int32(uint32(s[0])<<8|uint32(s[1])<<16|uint32(s[2])<<24) >> 8
-			return float32(v) / (1 << 23)
+			return s24ToFloat(int(int32(uint32(s[0])<<8|uint32(s[1])<<16|uint32(s[2])<<24) >> 8))
 		}
 	case tag == wavPCM && bits == 32:
-		return func(s []byte) float32 { return float32(float64(int32(binary.LittleEndian.Uint32(s))) / (1 << 31)) }
+		return func(s []byte) float32 { return s32ToFloat(int(int32(binary.LittleEndian.Uint32(s)))) }
 	case tag == wavFloat && bits == 32:
 		return func(s []byte) float32 { return finite(math.Float32frombits(binary.LittleEndian.Uint32(s))) }
 	case tag == wavFloat && bits == 64:
@@ -221,6 +255,13 @@ func wavSampleFunc(tag uint16, bits int) func([]byte) float32 {
 		return func(s []byte) float32 { return float32(dsp.MuLawDecode(s[0])) / 32768 }
 	}
 }
+
+// Integer PCM scaling, shared by both WAV paths so that they agree to the
+// bit: 8-bit samples are unsigned around 128, the others signed.
+func u8ToFloat(v int) float32  { return (float32(v) - 128) / 128 }
+func s16ToFloat(v int) float32 { return float32(v) / 32768 }
+func s24ToFloat(v int) float32 { return float32(v) / (1 << 23) }
+func s32ToFloat(v int) float32 { return float32(float64(v) / (1 << 31)) }
 
 // finite clamps float samples to [-1, 1] and maps NaN to 0, so a hostile
 // file cannot poison later arithmetic with NaN or infinities.
