@@ -21,6 +21,9 @@ type Array struct {
 	shape []int
 	data  []byte
 	ro    bool
+	// owner keeps memory that data points into, and that the garbage
+	// collector does not manage, alive (HugePageCopy); nil otherwise.
+	owner *hugeBlock
 }
 
 // checkShape validates shape and returns its element count.
@@ -250,7 +253,7 @@ func (a *Array) Reshape(shape ...int) *Array {
 	if checkShape("Reshape", shape) != n {
 		panic(fmt.Sprintf("mx: Reshape: cannot reshape %v to %v", a.shape, shape))
 	}
-	return &Array{dt: a.dt, shape: shape, data: a.data, ro: a.ro}
+	return &Array{dt: a.dt, shape: shape, data: a.data, ro: a.ro, owner: a.owner}
 }
 
 // Copy returns a writable deep copy of a.

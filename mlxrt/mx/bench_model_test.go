@@ -47,6 +47,7 @@ func (p *projection) bytes() int {
 type fakeModel struct {
 	layers [][]*projection // per layer: q, k, v, o, gate, up, down
 	head   *projection
+	bf16   bool // bfloat16 activations, grouped projections
 }
 
 var (
@@ -55,12 +56,22 @@ var (
 )
 
 // qwenModel builds (once per process) the projections in dtype "BF16",
-// "Q8" or "Q4" (MLX affine, group 64, bf16 scales).
+// "Q8" or "Q4" (MLX affine, group 64, bf16 scales); "BF16act" is the BF16
+// model as llm runs it with a bfloat16 cache: bfloat16 activations, and
+// q/k/v and gate/up each in one mx.Linears pass.
 func qwenModel(b *testing.B, kind string) *fakeModel {
 	modelMu.Lock()
 	defer modelMu.Unlock()
 	if m, ok := modelCache[kind]; ok {
 		return m
+	}
+	if kind == "BF16act" {
+		modelMu.Unlock()
+		m := qwenModel(b, "BF16")
+		modelMu.Lock()
+		a := &fakeModel{layers: m.layers, head: m.head, bf16: true}
+		modelCache[kind] = a
+		return a
 	}
 	seed := uint64(100)
 	mk := func(in, out int) *projection {
@@ -104,6 +115,22 @@ func (m *fakeModel) bytes() int {
 // step runs every projection for t rows (lm_head only for the last row
 // when lastOnly).
 func (m *fakeModel) step(xs map[int]*mx.Array, t int, lastOnly bool) {
+	if m.bf16 {
+		for d, x := range xs {
+			if x.DType() != mx.BF16 {
+				xs[d] = mx.AsType(x, mx.BF16)
+			}
+		}
+		for _, l := range m.layers {
+			x := xs[qwenHidden]
+			mx.Linears(x, []*mx.Array{l[0].dense, l[1].dense, l[2].dense}, nil)
+			l[3].apply(xs[qwenQ])
+			mx.Linears(x, []*mx.Array{l[4].dense, l[5].dense}, nil)
+			l[6].apply(xs[qwenInter])
+		}
+		m.head.apply(xs[qwenHidden])
+		return
+	}
 	for _, l := range m.layers {
 		for _, p := range l {
 			p.apply(xs[p.in])
@@ -127,7 +154,7 @@ func inputs(t int) map[int]*mx.Array {
 // BenchmarkDecodeProjections: one decode step for B sequences batched.
 func BenchmarkDecodeProjections(b *testing.B) {
 	roofline()
-	for _, kind := range []string{"BF16", "Q8", "Q4"} {
+	for _, kind := range []string{"BF16", "BF16act", "Q8", "Q4"} {
 		for _, bs := range []int{1, 4, 8} {
 			b.Run(fmt.Sprintf("%s/B%d", kind, bs), func(b *testing.B) {
 				m := qwenModel(b, kind)

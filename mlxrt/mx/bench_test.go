@@ -23,13 +23,17 @@ func roofline() float64 {
 	return bwGBs
 }
 
-// BenchmarkMemoryBandwidth is the roofline itself: GB/s of mx.ReadBandwidth.
+// BenchmarkMemoryBandwidth is the roofline itself: GB/s of mx.ReadBandwidth
+// (huge pages), and 4k-GB/s, the same loop over 4 KiB pages (as a
+// memory-mapped weight file is read).
 func BenchmarkMemoryBandwidth(b *testing.B) {
-	var gbs float64
+	var gbs, small float64
 	for b.Loop() {
 		gbs = max(gbs, mx.ReadBandwidth(512<<20, 1))
+		small = max(small, mx.ReadBandwidthSmallPages(512<<20, 1))
 	}
 	b.ReportMetric(gbs, "GB/s")
+	b.ReportMetric(small, "4k-GB/s")
 }
 
 func reportBW(b *testing.B, bytes int) {

@@ -60,37 +60,115 @@ func (cpuBackend) Linear(x, w, bias *Array) *Array {
 	n, k := w.shape[0], w.shape[1]
 	kind := weightKind("Linear", w)
 	m := leadingRows(x)
+	if m < gemmMinRows {
+		mv := newMatVec("Linear", x, w)
+		runMatVecs([]matVec{mv})
+		addBias("Linear", mv.o, m, n, bias)
+		return mv.out
+	}
 	if x.dt == BF16 && kind == kernel.WBF16 && kernel.HasBF16() && x.NDim() > 0 && x.Dim(-1) == k {
 		out, o := newF32(outShape(x, n)...)
-		xa, w16 := u16s(x.data), u16s(w.data)
-		if m >= gemmMinRows {
-			gemmBF16(o, xa, m, n, k, w16)
-		} else {
-			parallelFor(n, 64, 16, func(lo, hi int) {
-				kernel.GemvBF16(o[lo:], n, xa, m, k, w16[lo*k:hi*k], hi-lo)
-			})
-		}
+		gemmBF16(o, u16s(x.data), m, n, k, u16s(w.data))
 		addBias("Linear", o, m, n, bias)
 		return out
 	}
 	xs := activations("Linear", x, k)
 	out, o := newF32(outShape(x, n)...)
-	if m >= gemmMinRows {
-		gemmLinear(kind, o, xs, m, n, k, w)
-	} else {
-		var w32 []float32
-		var w16 []uint16
-		if kind == kernel.WF32 {
-			w32 = f32s(w.data)
-		} else {
-			w16 = u16s(w.data)
-		}
-		parallelFor(n, 64, 16, func(lo, hi int) {
-			gemvRows(kind, o[lo:], n, xs, m, k, w32, w16, lo, hi)
-		})
-	}
+	gemmLinear(kind, o, xs, m, n, k, w)
 	addBias("Linear", o, m, n, bias)
 	return out
+}
+
+// Linears returns Linear(x, ws[i], biases[i]) for every i (biases nil, or
+// one per weight, each nil or [out_i]). For fewer than gemmMinRows rows the
+// products run as one parallel pass over all the weights' rows, so several
+// projections of the same input (attention q/k/v, MLP gate/up) cost one
+// fork and join of the worker pool instead of one each.
+func Linears(x *Array, ws, biases []*Array) []*Array {
+	if biases != nil && len(biases) != len(ws) {
+		panic(fmt.Sprintf("mx: Linears: %d biases for %d weights", len(biases), len(ws)))
+	}
+	bias := func(i int) *Array {
+		if biases == nil {
+			return nil
+		}
+		return biases[i]
+	}
+	outs := make([]*Array, len(ws))
+	if _, cpu := be().(cpuBackend); !cpu || leadingRows(x) >= gemmMinRows || len(ws) < 2 {
+		for i, w := range ws {
+			outs[i] = Linear(x, w, bias(i))
+		}
+		return outs
+	}
+	mvs := make([]matVec, len(ws))
+	for i, w := range ws {
+		if w.NDim() != 2 {
+			panic(fmt.Sprintf("mx: Linears: weight %v, want 2-D [out, in]", w))
+		}
+		mvs[i] = newMatVec("Linears", x, w)
+	}
+	runMatVecs(mvs)
+	m := leadingRows(x)
+	for i, mv := range mvs {
+		addBias("Linears", mv.o, m, mv.n, bias(i))
+		outs[i] = mv.out
+	}
+	return outs
+}
+
+// matVec is one weight's batched matrix-vector product: run computes
+// output columns [lo, hi) of o ([m, n]) for every activation row.
+type matVec struct {
+	out *Array
+	o   []float32
+	n   int
+	run func(lo, hi int)
+}
+
+// newMatVec prepares x·wᵀ for fewer than gemmMinRows rows of x.
+func newMatVec(op string, x, w *Array) matVec {
+	n, k := w.shape[0], w.shape[1]
+	kind := weightKind(op, w)
+	m := leadingRows(x)
+	mv := matVec{n: n}
+	if x.dt == BF16 && kind == kernel.WBF16 && kernel.HasBF16() && x.NDim() > 0 && x.Dim(-1) == k {
+		mv.out, mv.o = newF32(outShape(x, n)...)
+		o, xa, w16 := mv.o, u16s(x.data), u16s(w.data)
+		mv.run = func(lo, hi int) { kernel.GemvBF16(o[lo:], n, xa, m, k, w16[lo*k:hi*k], hi-lo) }
+		return mv
+	}
+	xs := activations(op, x, k)
+	mv.out, mv.o = newF32(outShape(x, n)...)
+	var w32 []float32
+	var w16 []uint16
+	if kind == kernel.WF32 {
+		w32 = f32s(w.data)
+	} else {
+		w16 = u16s(w.data)
+	}
+	o := mv.o
+	mv.run = func(lo, hi int) { gemvRows(kind, o[lo:], n, xs, m, k, w32, w16, lo, hi) }
+	return mv
+}
+
+// runMatVecs runs the products of mvs as one parallel loop over their
+// concatenated output columns (weights' rows), in order, so that each
+// thread streams long contiguous runs of weight rows.
+func runMatVecs(mvs []matVec) {
+	total := 0
+	for _, mv := range mvs {
+		total += mv.n
+	}
+	parallelFor(total, 64, 16, func(lo, hi int) {
+		base := 0
+		for _, mv := range mvs {
+			if a, b := max(lo-base, 0), min(hi-base, mv.n); a < b {
+				mv.run(a, b)
+			}
+			base += mv.n
+		}
+	})
 }
 
 // gemvRows computes output columns [lo, hi) for all m activation rows.

@@ -97,3 +97,51 @@ func TestLinearBF16Activations(t *testing.T) {
 		}
 	}
 }
+
+// TestLinearsMatchesLinear: the grouped pass gives exactly what one Linear
+// per weight gives (same kernels, same summation order), for float32 and
+// bfloat16 activations, decode and prefill row counts, with and without
+// biases, and for weights whose row counts are not multiples of the
+// pool's alignment.
+func TestLinearsMatchesLinear(t *testing.T) {
+	shapes := [][2]int{{130, 96}, {7, 96}, {64, 96}, {2048, 96}}
+	for _, xdt := range []mx.DType{mx.F32, mx.BF16} {
+		for _, wdt := range []mx.DType{mx.F32, mx.BF16} {
+			for _, m := range []int{1, 3, 16} {
+				t.Run(fmt.Sprintf("x%v/w%v/m%d", xdt, wdt, m), func(t *testing.T) {
+					x, _ := toDType(t, xdt, randF32(2, m*96), m, 96)
+					var ws, bs []*mx.Array
+					for i, s := range shapes {
+						w, _ := toDType(t, wdt, randF32(uint64(10+i), s[0]*s[1]), s[0], s[1])
+						ws = append(ws, w)
+						var b *mx.Array
+						if i%2 == 0 {
+							b = mx.FromFloat32(randF32(uint64(20+i), s[0]))
+						}
+						bs = append(bs, b)
+					}
+					for _, biases := range [][]*mx.Array{nil, bs} {
+						got := mx.Linears(x, ws, biases)
+						require.Len(t, got, len(ws))
+						for i, w := range ws {
+							var b *mx.Array
+							if biases != nil {
+								b = biases[i]
+							}
+							want := mx.Linear(x, w, b)
+							require.Equal(t, want.Shape(), got[i].Shape())
+							assert.Equal(t, want.Float32s(), got[i].Float32s(), "weight %d", i)
+						}
+					}
+				})
+			}
+		}
+	}
+	assert.PanicsWithValue(t, "mx: Linears: 1 biases for 2 weights", func() {
+		w := mx.Zeros(mx.F32, 4, 8)
+		mx.Linears(mx.Zeros(mx.F32, 1, 8), []*mx.Array{w, w}, []*mx.Array{nil})
+	})
+	assert.PanicsWithValue(t, "mx: Linears: input F32[1 8], want last dimension 9", func() {
+		mx.Linears(mx.Zeros(mx.F32, 1, 8), []*mx.Array{mx.Zeros(mx.F32, 4, 8), mx.Zeros(mx.F32, 4, 9)}, nil)
+	})
+}

@@ -908,8 +908,14 @@ func gemvDP(nx int) {
 	p("TESTQ AX, AX")
 	p("JZ %s_reduce", name)
 	label(name + "_loop")
-	p("PREFETCHT0 2048(DX)")
-	p("PREFETCHT0 2112(DX)")
+	if nx > 1 {
+		// Software prefetch pays where the loop does more than one
+		// product per weight vector; with one activation row the
+		// hardware prefetchers alone stream faster (measured: +2% on
+		// huge pages, +5% on 4 KiB pages; -10% for four rows without).
+		p("PREFETCHT0 2048(DX)")
+		p("PREFETCHT0 2112(DX)")
+	}
 	p("VMOVDQU32 (DX), Z16")
 	p("VMOVDQU32 64(DX), Z17")
 	for b := 0; b < nx; b++ {
