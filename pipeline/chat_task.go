@@ -24,6 +24,7 @@ type chatTask struct {
 	maxTokens int
 
 	prompt, completion, reasoning int
+	reported                      int // completion tokens counted in emitted deltas
 	submittedAt, admittedAt       time.Time
 	lastTok                       time.Time
 	released                      bool
@@ -239,6 +240,7 @@ func (c *chatTask) consume(s *Scheduler, o TokenOutput) Event {
 		}
 	}
 	if d.Content != "" || d.Reasoning != "" || len(d.ToolCalls) > 0 || len(d.Logprobs) > 0 {
+		d.Tokens, c.reported = c.completion-c.reported, c.completion
 		c.sink.Emit(d)
 	}
 	if finish != "" {

@@ -64,6 +64,12 @@ type TextDelta struct {
 	Reasoning string          `json:"reasoning,omitempty"`
 	ToolCalls []ToolCallDelta `json:"tool_calls,omitempty"`
 	Logprobs  []TokenLogprobs `json:"logprobs,omitempty"`
+	// Tokens is how many tokens were generated since the previous
+	// TextDelta of the generation (text the parser held back is counted
+	// with the delta that follows it). It lets a consumer that stops a
+	// generation early still account for what was generated; Done's usage
+	// is the exact total.
+	Tokens int `json:"-"`
 }
 
 // Done ends a piece of work successfully (or by cancellation) with its usage.

@@ -70,6 +70,13 @@ func TestChatGeneratesAndEnds(t *testing.T) {
 	assert.Equal(t, "hello brave new world", rec.Text())
 	assert.Equal(t, start.PromptTokens, done.Usage.PromptTokens)
 	assert.Equal(t, 5, done.Usage.CompletionTokens, "4 words and the end token")
+	counted := 0
+	for _, ev := range rec.Events() {
+		if d, ok := ev.(pipeline.TextDelta); ok {
+			counted += d.Tokens
+		}
+	}
+	assert.Equal(t, 4, counted, "the deltas count the tokens that made their text; the end token has none")
 	assert.Eventually(t, func() bool { return llm.Live() == 0 }, wait, time.Millisecond)
 }
 

@@ -252,6 +252,8 @@ func TestRealtimeBargeInAndTruncate(t *testing.T) {
 	assert.Equal(t, id, done.Get("response", "id"))
 	assert.Equal(t, "cancelled", done.Get("response", "status"))
 	assert.Equal(t, "turn_detected", done.Get("response", "status_details", "reason"))
+	assert.Positive(t, done.Get("response", "usage", "input_tokens"), "a cancelled response reports its prompt")
+	assert.Positive(t, done.Get("response", "usage", "output_tokens"), "and the tokens generated before the cancel")
 	assert.Less(t, slices.Index(c.Types(), "input_audio_buffer.speech_started"), slices.Index(c.Types(), "response.done"))
 	heardMs := responseAudio(t, c, id) / 48 / 2
 	require.Positive(t, heardMs)

@@ -20,9 +20,10 @@ import (
 // scriptedPeer is the server side of one OpenAI Realtime conversation
 // (GA dialect), played from a script so that voice.html's protocol
 // handling — turns, streamed answer audio, barge-in with truncation — is
-// tested before the real server serves conversation sessions, and
-// independently of it. It serves the demo pages, a /v1/models list and
-// /v1/realtime on an httptest server. It is test code: it recognizes and
+// tested independently of the real server, with timings the test controls
+// (the real server's answer is too short to barge into reliably). It
+// serves the demo pages, a /v1/models list and /v1/realtime on an
+// httptest server. It is test code: it recognizes and
 // generates nothing (a loudness threshold finds the turn; the answer is a
 // tone).
 type scriptedPeer struct {

@@ -288,7 +288,8 @@ func TestBargeInCancelsResponse(t *testing.T) {
 	h := newConversation(t, false, "audio")
 	h.userText("Tell me a story.")
 	rid, _ := h.startResponse(nil)
-	h.resp(rid, realtime.SourceChat, pipeline.TextDelta{Content: "Once upon a time."})
+	h.m.ChatStarted(rid, 12)
+	h.resp(rid, realtime.SourceChat, pipeline.TextDelta{Content: "Once upon a time.", Tokens: 5})
 	h.resp(rid, realtime.SourceSpeech, clause("Once upon a time.", 400))
 	var out realtime.Output
 	for _, f := range rt.Frames(rt.PCM16(append(rt.Silence(24000, 200), rt.Tone(24000, 300, 440, 0.5)...)), 960) {
@@ -302,6 +303,10 @@ func TestBargeInCancelsResponse(t *testing.T) {
 	done := out.Events[len(out.Events)-1].(*realtime.ResponseEvent).Response.(*realtime.ResponseGA)
 	assert.Equal(t, "cancelled", done.Status)
 	assert.Equal(t, "turn_detected", done.StatusDetails.Reason)
+	require.NotNil(t, done.Usage, "a cancelled response reports what it used")
+	assert.Equal(t, 12, done.Usage.InputTokens)
+	assert.Equal(t, 5, done.Usage.OutputTokens)
+	assert.Equal(t, 17, done.Usage.TotalTokens)
 	assert.Equal(t, []realtime.StopResponse{{ResponseID: rid}}, actionsOf[realtime.StopResponse](out))
 }
 

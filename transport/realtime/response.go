@@ -248,6 +248,7 @@ func (m *Machine) ResponseEvent(id string, src Source, ev pipeline.Event) Output
 	}
 	switch e := ev.(type) {
 	case pipeline.TextDelta:
+		r.usage.CompletionTokens += e.Tokens
 		m.llmText(&out, r, e)
 	case pipeline.AudioChunk:
 		m.spoken(&out, r, e)
@@ -255,6 +256,16 @@ func (m *Machine) ResponseEvent(id string, src Source, ev pipeline.Event) Output
 		m.taskDone(&out, r, src, e)
 	}
 	return out
+}
+
+// ChatStarted records the prompt size of response id's LLM request, so
+// that a response cancelled before its generation ends still reports the
+// tokens it used (the generation's own total replaces the count when it
+// ends).
+func (m *Machine) ChatStarted(id string, promptTokens int) {
+	if r := m.active; r != nil && r.id == id {
+		r.usage.PromptTokens = promptTokens
+	}
 }
 
 // ResponseFailed reports that a task of response id could not start or

@@ -80,10 +80,12 @@ func (d *driver) startResponse(a StartResponse) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.cfg.Responder.Chat(t.sess.Context(), &req, t.sess); err != nil {
+	start, err := d.cfg.Responder.Chat(t.sess.Context(), &req, t.sess)
+	if err != nil {
 		d.endRespTask(t)
 		return err
 	}
+	d.m.ChatStarted(a.ResponseID, start.PromptTokens)
 	rt.chat = t
 	d.runRespTask(t)
 	return nil
