@@ -20,8 +20,9 @@ npm: ## install the openai npm package the SDK tests drive (local folder, not gl
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (apt-get install nodejs npm)"; exit 1; }
 	npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error
 
-test: npm ## every test, with the race detector; then the CPU kernels' fallback paths
-	$(GO) test -race -tags '$(TAGS)' ./... ./mlxrt/testdata
+test: npm ## every test, with the race detector; then the CPU kernels' fallback paths. Browser screenshots land in out/test/_artifacts
+	mkdir -p out/test
+	$(GO) test -race -tags '$(TAGS)' -artifacts -outputdir '$(CURDIR)/out/test' ./... ./mlxrt/testdata
 	GODEBUG=cpu.avx512bf16=off,cpu.avx512vnni=off $(GO) test ./mlxrt/mx/... ./mlxrt/llm/
 	GODEBUG=cpu.avx512f=off $(GO) test ./mlxrt/mx/... ./mlxrt/llm/
 	$(GO) test -tags purego ./mlxrt/mx/... ./mlxrt/llm/

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -70,6 +69,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return serve(ctx, cfg, eng, log)
 }
 
+// finalEventMargin is how long after the shutdown grace period the HTTP
+// server still waits for handlers: the time they need to write the final
+// event of a stream the scheduler cancelled.
+const finalEventMargin = 2 * time.Second
+
 func serve(ctx context.Context, cfg Config, eng *engines, log *slog.Logger) error {
 	metrics := transport.NewMetrics()
 	thread := pipeline.StartThread()
@@ -111,14 +115,9 @@ func serve(ctx context.Context, cfg Config, eng *engines, log *slog.Logger) erro
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		TLSConfig:         cfg.TLS,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return base },
-	}
+	srv := handler.HTTPServer(ln.Addr().String())
+	srv.TLSConfig = cfg.TLS
+	srv.BaseContext = func(net.Listener) context.Context { return base }
 	scheme := "http"
 	if cfg.TLS != nil {
 		scheme = "https"
@@ -149,10 +148,14 @@ func serve(ctx context.Context, cfg Config, eng *engines, log *slog.Logger) erro
 	grace, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	// Streams finish or end with a final "shutting down" error once the
-	// grace period is over; the HTTP server waits for their handlers.
+	// grace period is over; the HTTP server waits for their handlers a
+	// little longer, so that those final events are written before the
+	// remaining connections are closed.
 	drained := make(chan error, 1)
 	go func() { drained <- sched.Shutdown(grace) }()
-	if err := srv.Shutdown(grace); err != nil {
+	httpGrace, cancelHTTP := context.WithTimeout(context.Background(), cfg.ShutdownGrace+finalEventMargin)
+	defer cancelHTTP()
+	if err := srv.Shutdown(httpGrace); err != nil {
 		log.Warn("connections still open after the grace period; closing them", "err", err)
 		cancelBase(pipeline.ErrShuttingDown)
 		_ = srv.Close()

@@ -3,8 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,6 +18,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ominix/ominix-api/pipeline"
+	"github.com/ominix/ominix-api/pipeline/pipelinetest"
 )
 
 // lineWriter collects the server's log and reports the listen address.
@@ -112,4 +119,123 @@ func tail(s string) string {
 		return s[len(s)-300:]
 	}
 	return s
+}
+
+// TestRunServesTLS: with OMINIX_TLS_CERT and OMINIX_TLS_KEY the real main
+// loop serves HTTPS (what wss:// realtime clients need), with the
+// transport's header limit.
+func TestRunServesTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole server")
+	}
+	dir := t.TempDir()
+	cert, key := writeSelfSigned(t, dir)
+	env := map[string]string{"PORT": "0", "LLM_MODEL": "none", "OMINIX_TLS_CERT": cert, "OMINIX_TLS_KEY": key}
+	logs := &lineWriter{addrC: make(chan string, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, logs) }()
+	var addr string
+	select {
+	case addr = <-logs.addrC:
+	case err := <-done:
+		t.Fatalf("run returned early: %v\n%s", err, logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no listen line\n%s", logs)
+	}
+	assert.Contains(t, logs.String(), "url=https://")
+
+	pemBytes, err := os.ReadFile(cert)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(pemBytes))
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("https://" + addr + "/health")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NotNil(t, resp.TLS, "answered over TLS")
+
+	req, err := http.NewRequest(http.MethodGet, "https://"+addr+"/health", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Big", strings.Repeat("a", 80<<10))
+	resp, err = client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode, "headers are bounded")
+
+	_, err = http.Get("http://" + addr + "/health")
+	if err == nil {
+		t.Log("plain HTTP to the TLS port got an answer (Go's server answers 400 to it)")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after shutdown")
+	}
+}
+
+// TestServeShutdownDeadlineEndsStreams: a stream still running when the
+// grace period ends gets the scheduler's final "shutting down" error event
+// and [DONE] before its connection closes.
+func TestServeShutdownDeadlineEndsStreams(t *testing.T) {
+	cfg, err := LoadConfig(nil, env("PORT", "0", "OMINIX_SHUTDOWN_GRACE", "300ms"))
+	require.NoError(t, err)
+	llm := &pipelinetest.LLM{Script: pipelinetest.Fixed(pipelinetest.Words(strings.Repeat("and on ", 2000))...),
+		StepDelay: 10 * time.Millisecond}
+	eng := &engines{
+		loaders: map[pipeline.Category]pipeline.Loader{pipeline.LLMSlot: pipelinetest.Loader(map[string]pipeline.Model{"slow": llm})},
+		initial: []pipeline.ModelRef{{Category: pipeline.LLMSlot, Name: "slow"}},
+	}
+	logs := &lineWriter{addrC: make(chan string, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, eng, slog.New(slog.NewTextHandler(logs, nil))) }()
+	var base string
+	select {
+	case addr := <-logs.addrC:
+		base = "http://" + addr
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no listen line\n%s", logs)
+	}
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 10*time.Second, 10*time.Millisecond)
+
+	body := `{"model":"slow","stream":true,"max_tokens":2000,"messages":[{"role":"user","content":"go on"}]}`
+	stream, err := http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer stream.Body.Close()
+	require.Equal(t, http.StatusOK, stream.StatusCode)
+	rd := bufio.NewReader(stream.Body)
+	_, err = rd.ReadString('\n')
+	require.NoError(t, err)
+	cancel()
+
+	rest, err := io.ReadAll(rd)
+	require.NoError(t, err, "the connection is not cut before the final event")
+	text := strings.TrimSpace(string(rest))
+	require.True(t, strings.HasSuffix(text, "data: [DONE]"), "the stream ends properly: %q", tail(text))
+	frames := strings.Split(text, "\n\n")
+	require.GreaterOrEqual(t, len(frames), 2)
+	final := frames[len(frames)-2]
+	assert.Contains(t, final, `"error"`, "the last event before [DONE] is the error: %q", final)
+	assert.Contains(t, final, "shutting down")
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not return after shutdown")
+	}
+	assert.Contains(t, logs.String(), "msg=stopped")
 }
