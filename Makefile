@@ -2,8 +2,9 @@
 GO        ?= go
 BIN       := bin/ominix-api
 # Native engines (pocketsphinx, flite, libopus, LAME) are compiled in when
-# their Debian libraries are present; see .ci/tags.sh.
-TAGS      := $(shell ./.ci/tags.sh)
+# their Debian libraries are present; see .ci/tags.sh. Expanded when a
+# recipe runs (=, not :=), so `make run` sees what `deps` just installed.
+TAGS       = $(shell ./.ci/tags.sh)
 NPM_DIR   := transport/testdata/npm
 
 .PHONY: run build test test-short bench bench-all lint deps npm fuzz
@@ -13,8 +14,9 @@ run: deps build ## install what is missing, build, start on 127.0.0.1:8080
 build: ## build bin/ominix-api
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/ominix-api
 
-deps: ## install the Debian packages the engines and tests use (sudo when needed)
+deps: ## install the Debian packages the engines and tests use (sudo when needed); check the Go toolchain
 	./.ci/install-deps.sh
+	./.ci/check-go.sh
 
 npm: ## install the openai npm package the SDK tests drive (local folder, not global)
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (apt-get install nodejs npm)"; exit 1; }
