@@ -151,7 +151,7 @@ func (ImageDone) EventType() string       { return "image.done" }
 // Terminal reports whether ev ends the work it belongs to.
 func Terminal(ev Event) bool {
 	switch ev.(type) {
-	case Done, *Done, Failed, *Failed:
+	case Done, *Done, Failed, *Failed, ImageDone, *ImageDone:
 		return true
 	}
 	return false

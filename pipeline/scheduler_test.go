@@ -28,7 +28,7 @@ func newHarness(t *testing.T, models map[string]pipeline.Model, opts *pipeline.S
 	th := pipeline.StartThread()
 	loader := pipelinetest.Loader(models)
 	slots := pipeline.NewSlots(th, map[pipeline.Category]pipeline.Loader{
-		pipeline.LLMSlot: loader, pipeline.ASRSlot: loader, pipeline.TTSSlot: loader,
+		pipeline.LLMSlot: loader, pipeline.ASRSlot: loader, pipeline.TTSSlot: loader, pipeline.ImageSlot: loader,
 	}, nil)
 	sched := pipeline.NewScheduler(th, slots, opts)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -107,8 +107,6 @@ func TestChatSequencesDecodeTogether(t *testing.T) {
 	llm := &pipelinetest.LLM{PrefillChunk: 1000}
 	h := newHarness(t, map[string]pipeline.Model{"m": llm}, nil)
 	h.load(t, pipeline.LLMSlot, "m")
-	gate := make(chan struct{})
-	_ = gate
 	var recs []*pipelinetest.Recorder
 	text := "a b c d e f g h i j"
 	// Hold the thread so that all five are admitted before the first step.
@@ -225,8 +223,6 @@ func TestShutdownDrainsThenCancels(t *testing.T) {
 	short := pipelinetest.NewRecorder()
 	_, err := h.sched.Chat(context.Background(), userMsg("a b c"), short)
 	require.NoError(t, err)
-	endless := &pipelinetest.LLM{NoEOS: true, Name: "endless"}
-	_ = endless
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	require.NoError(t, h.sched.Shutdown(ctx), "short work drains before the deadline")
