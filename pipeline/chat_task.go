@@ -59,6 +59,9 @@ func (s *Scheduler) Chat(ctx context.Context, req *ChatRequest, sink Sink) (Chat
 				info.ContextLength, prompt)}
 	}
 	maxTokens := req.MaxTokens
+	if maxTokens <= 0 {
+		maxTokens = info.DefaultMaxTokens
+	}
 	if info.ContextLength > 0 && (maxTokens <= 0 || maxTokens > room) {
 		maxTokens = room
 	}

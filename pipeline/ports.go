@@ -39,10 +39,14 @@ type ModelInfo struct {
 	Created  int64    // unix seconds the model was loaded
 
 	// LLM only.
-	ContextLength int        // tokens of prompt plus completion the model accepts
-	ToolFormat    ToolFormat // how tool calls appear in the output
-	ThinkOpen     string     // reasoning block delimiters, e.g. "<think>"; empty when the model has none
-	ThinkClose    string
+	ContextLength int // tokens of prompt plus completion the model accepts
+	// DefaultMaxTokens is the completion budget of a request that sets
+	// none (generation_config.json's max_new_tokens); zero means the rest
+	// of the context.
+	DefaultMaxTokens int
+	ToolFormat       ToolFormat // how tool calls appear in the output
+	ThinkOpen        string     // reasoning block delimiters, e.g. "<think>"; empty when the model has none
+	ThinkClose       string
 }
 
 // Model is anything a slot can hold.

@@ -138,3 +138,57 @@ func TestEveryPackageHasDoc(t *testing.T) {
 		}
 	}
 }
+
+// testOnly reports whether a package the binary links is test
+// infrastructure: a test-helper package (a path whose last element ends in
+// "test", such as pipelinetest or hubtest, outside the standard library),
+// the standard library's testing packages, or a test-only module.
+func testOnly(path string, standard bool) bool {
+	if standard {
+		return path == "testing" || strings.HasPrefix(path, "testing/") || path == "net/http/httptest"
+	}
+	for _, m := range []string{"github.com/stretchr/testify", "go.uber.org/goleak"} {
+		if path == m || strings.HasPrefix(path, m+"/") {
+			return true
+		}
+	}
+	return strings.HasSuffix(path[strings.LastIndex(path, "/")+1:], "test")
+}
+
+// TestBinaryLinksNoTestDoubles checks that the shipped binary, built with
+// or without the native engines' tags, links no test doubles: fake hubs,
+// scripted models and recorders must stay in tests.
+func TestBinaryLinksNoTestDoubles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	// The check must see the module's test-helper packages for what they are.
+	cmd := exec.Command("go", "list", "-f", "{{.ImportPath}}", module+"/...")
+	cmd.Dir = repoRoot(t)
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	var helpers []string
+	for _, p := range strings.Fields(string(out)) {
+		if testOnly(p, false) {
+			helpers = append(helpers, p)
+		}
+	}
+	require.Subset(t, helpers, []string{module + "/pipeline/pipelinetest", module + "/mlxrt/hub/hubtest", module + "/mlxrt/llm/llmtest"})
+	t.Logf("test-helper packages in the module: %v", helpers)
+
+	for _, tags := range []string{"", "pocketsphinx flite opus lame"} {
+		cmd := exec.Command("go", "list", "-deps", "-tags", tags, "-f", "{{.ImportPath}} {{.Standard}}", "./cmd/ominix-api")
+		cmd.Dir = repoRoot(t)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		require.NoError(t, cmd.Run(), errb.String())
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		require.Contains(t, lines, module+"/pipeline false", "tags %q: the listing names the binary's packages", tags)
+		for _, l := range lines {
+			path, std, _ := strings.Cut(l, " ")
+			if testOnly(path, std == "true") {
+				t.Errorf("tags %q: the binary links %s, which belongs in tests", tags, path)
+			}
+		}
+	}
+}

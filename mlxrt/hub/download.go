@@ -506,7 +506,10 @@ type progress struct {
 }
 
 func newProgress(o Options, name string, total int64) *progress {
-	return &progress{o: o, name: name, total: total, began: time.Now(), lastPct: -1}
+	// lastDraw starts at the start, so the first write of a file (a small
+	// file's only one) is not "10 s since the last line".
+	now := time.Now()
+	return &progress{o: o, name: name, total: total, began: now, lastDraw: now, lastPct: -1}
 }
 
 func (p *progress) start(have int64) {

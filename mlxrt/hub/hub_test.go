@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
@@ -336,4 +337,77 @@ func TestDefaultInclude(t *testing.T) {
 	for _, no := range []string{"pytorch_model.bin", "model.gguf", "README.md", "onnx/model.safetensors", "tf_model.h5"} {
 		assert.False(t, hub.DefaultInclude(no), no)
 	}
+}
+
+// TestProgressLogLines downloads without a terminal (no Options.Progress)
+// and checks the log: per file a "downloading" line with its size and a
+// "downloaded" line; for the large file, interrupted once, a "resuming
+// download" line and one "download progress" line per tenth crossed, with
+// consistent numbers and never a line at 0% or 100%.
+func TestProgressLogLines(t *testing.T) {
+	files := fixture(t)
+	srv := hubtest.New(repo, files)
+	defer srv.Close()
+	srv.SetFaults(hubtest.Faults{InterruptAfter: 1 << 20})
+	opts := options(srv, t.TempDir())
+	var logs bytes.Buffer // the handler serializes writes
+	opts.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	_, err := hub.Resolve(context.Background(), repo, opts)
+	require.NoError(t, err)
+
+	type line struct {
+		Msg     string  `json:"msg"`
+		File    string  `json:"file"`
+		Bytes   int64   `json:"bytes"`
+		Total   int64   `json:"total"`
+		Percent int64   `json:"percent"`
+		Seconds float64 `json:"seconds"`
+		Attempt int     `json:"attempt"`
+		Err     string  `json:"err"`
+	}
+	msgs := map[string]map[string]int{} // file → message → count
+	var tenths []int64
+	dec := json.NewDecoder(&logs)
+	for dec.More() {
+		var l line
+		require.NoError(t, dec.Decode(&l))
+		if msgs[l.File] == nil {
+			msgs[l.File] = map[string]int{}
+		}
+		msgs[l.File][l.Msg]++
+		size := int64(len(files[l.File]))
+		switch l.Msg {
+		case "downloading", "downloaded":
+			assert.Equal(t, size, l.Bytes, "%s %s", l.Msg, l.File)
+			assert.GreaterOrEqual(t, l.Seconds, 0.0)
+		case "download progress":
+			assert.Equal(t, size, l.Total, l.File)
+			assert.Equal(t, l.Bytes*100/size, l.Percent, "percent of %s", l.File)
+			assert.True(t, l.Percent > 0 && l.Percent < 100, "%d%% of %s", l.Percent, l.File)
+			if l.File == "model.safetensors" {
+				tenths = append(tenths, l.Percent/10)
+			}
+		case "resuming download":
+			assert.Equal(t, "model.safetensors", l.File)
+			assert.Equal(t, 1, l.Attempt)
+			assert.NotEmpty(t, l.Err)
+		default:
+			t.Errorf("unexpected log line %+v", l)
+		}
+	}
+	for name := range files {
+		if name == "pytorch_model.bin" || name == "README.md" {
+			assert.Empty(t, msgs[name], "%s is not fetched", name)
+			continue
+		}
+		assert.Equal(t, 1, msgs[name]["downloading"], name)
+		assert.Equal(t, 1, msgs[name]["downloaded"], name)
+		if name != "model.safetensors" {
+			assert.Zero(t, msgs[name]["download progress"], "%s arrives in one write", name)
+		}
+	}
+	assert.Equal(t, 1, msgs["model.safetensors"]["resuming download"])
+	// Reads are at most 32 KiB, about 1% of the file: every tenth from 10%
+	// to 90% gets its line, once, across the interruption.
+	assert.Equal(t, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9}, tenths)
 }

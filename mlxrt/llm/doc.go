@@ -20,8 +20,9 @@
 //
 // Stop tokens are the eos_token_id of config.json and generation_config.json,
 // the tokenizer's EOS and the families' end-of-turn tokens (<|im_end|>,
-// <|eot_id|>, …); stop strings and max_tokens are the scheduler's. The text
-// of tool-call and reasoning tokens (<tool_call>, <think>, [TOOL_CALLS])
-// stays in TokenOutput.Text for the parsers above; other control tokens
-// produce no text.
+// <|eot_id|>, …); stop strings and max_tokens are the scheduler's
+// (generation_config.json's max_new_tokens is ModelInfo.DefaultMaxTokens,
+// the budget of a request without max_tokens). The text of tool-call and reasoning tokens (<tool_call>,
+// <think>, [TOOL_CALLS]) stays in TokenOutput.Text for the parsers above;
+// other control tokens produce no text.
 package llm

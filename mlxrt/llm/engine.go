@@ -241,6 +241,9 @@ func New(cfg *config.Config, gen *config.Generation, src TensorSource, tok Token
 		ID: id, Category: pipeline.LLMSlot, Family: string(cfg.Family), Created: time.Now().Unix(),
 		ContextLength: ctxLen, ToolFormat: e.text.toolFormat, ThinkOpen: e.text.thinkOpen, ThinkClose: e.text.thinkClose,
 	}
+	if gen != nil && gen.MaxNewTokens != nil {
+		e.info.DefaultMaxTokens = *gen.MaxNewTokens // the scheduler applies it to requests without max_tokens
+	}
 	return e, nil
 }
 

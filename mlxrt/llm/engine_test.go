@@ -106,6 +106,7 @@ func TestPrepare(t *testing.T) {
 	assert.Len(t, tmpl.tools, 1)
 	assert.Equal(t, map[string]any{"x": 1, "enable_thinking": true}, tmpl.kwargs)
 	assert.Equal(t, map[string]any{"x": 1}, req.TemplateKwargs, "the request is not modified")
+	assert.Zero(t, req.MaxTokens, "Prepare leaves max_tokens to the scheduler (see TestDefaultMaxTokens)")
 
 	req.ToolChoice.Mode = "none"
 	_, err = e.Prepare(req)

@@ -6,7 +6,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -121,9 +123,11 @@ var modes = []mode{{"exact", true}, {"default", false}}
 // models, below spread.bf16_compute_vs_ref); decode rows round activations
 // to int8 per block of 32 and use the rounded values in both the scale and
 // the bias term, so the error is Σw(x̂−x): the scheme the generator
-// simulated (act_int8_vs_ref), measured ≤ 0.41 through the decode path
-// (feeding the prompt one token at a time; 0.60–0.92 before the bias term
-// used x̂). The budget is 1.5 times that spread (it was 3 times).
+// simulated (act_int8_vs_ref). TestGoldenDecodeLogits measures it through
+// the decode path (the prompt fed one token at a time) at 0.35 (q4-g32),
+// 0.40 (q4-g128) and 0.43 (q8-g64) with the AVX-512 kernels, 0.29–0.41
+// with the portable ones (0.60–0.92 before the bias term used x̂). The
+// budget is 1.5 times that spread (it was 3 times).
 func (gm *goldenModel) atol(m mode) float64 {
 	switch {
 	case m.exact || gm.g.Weights == "float32":
@@ -311,3 +315,167 @@ func TestGoldenBatch(t *testing.T) {
 		})
 	}
 }
+
+// maxAbsDiff returns the largest |got[i]-want[i]| and its index.
+func maxAbsDiff(got, want []float32) (float64, int) {
+	worst, at := 0.0, 0
+	for i := range got {
+		if d := math.Abs(float64(got[i] - want[i])); d > worst || math.IsNaN(d) {
+			worst, at = d, i
+		}
+	}
+	return worst, at
+}
+
+// top2 returns the index of the largest value of row and its lead over
+// the second largest.
+func top2(row []float32) (int32, float64) {
+	best, second := 0, -1
+	for i := 1; i < len(row); i++ {
+		switch {
+		case row[i] > row[best]:
+			best, second = i, best
+		case second < 0 || row[i] > row[second]:
+			second = i
+		}
+	}
+	return int32(best), float64(row[best] - row[second])
+}
+
+// TestGoldenDecodeLogits feeds the prompt one token at a time, as Step
+// decodes, and checks the logits at every position against transformers'.
+// In default mode this is the path the server decodes with: a bfloat16 KV
+// cache and, for quantized models, activations rounded to int8 by the
+// one-row kernels (TestGoldenLogits prefills all rows at once, which takes
+// the GEMM path instead).
+func TestGoldenDecodeLogits(t *testing.T) {
+	for _, gm := range goldenModels(t) {
+		for _, m := range modes {
+			t.Run(gm.g.Name+"/"+m.name, func(t *testing.T) {
+				e := gm.open(t, m, llm.Options{})
+				got, err := e.DecodeLogits(gm.g.PromptIDs, len(gm.g.PromptIDs))
+				require.NoError(t, err)
+				require.Len(t, got, len(gm.logits))
+				assert.Zero(t, e.CacheBytes(), "released")
+				v := gm.g.Logits.Shape[1]
+				worst, at := maxAbsDiff(got, gm.logits)
+				t.Logf("token by token: max |Δlogit| = %.3g at position %d (tolerance %.3g)", worst, at/v, gm.atol(m))
+				assert.LessOrEqual(t, worst, gm.atol(m), "position %d token %d", at/v, at%v)
+			})
+		}
+	}
+}
+
+// TestGoldenDecodeContinuation teacher-forces the prompt and the reference
+// greedy continuation one token at a time in both modes. Exact mode, which
+// matches transformers, must predict every reference token. Default mode
+// must stay within its tolerance of exact mode at every position that
+// predicts a continuation token, and must pick the reference token wherever
+// exact mode's lead of the best token over the second exceeds twice the
+// tolerance (so rounding cannot flip it). Unlike free-running greedy
+// decoding, teacher forcing keeps checking after a flip at a close call.
+func TestGoldenDecodeContinuation(t *testing.T) {
+	for _, gm := range goldenModels(t) {
+		t.Run(gm.g.Name, func(t *testing.T) {
+			p, want := len(gm.g.PromptIDs), gm.g.GreedyIDs
+			ids := append(append([]int32(nil), gm.g.PromptIDs...), want[:len(want)-1]...)
+			exact, err := gm.open(t, modes[0], llm.Options{}).DecodeLogits(ids, p)
+			require.NoError(t, err)
+			def, err := gm.open(t, modes[1], llm.Options{}).DecodeLogits(ids, p)
+			require.NoError(t, err)
+			v, tol := gm.g.Logits.Shape[1], gm.atol(modes[1])
+			// Row p-1+i predicts want[i].
+			from := (p - 1) * v
+			worst, at := maxAbsDiff(def[from:], exact[from:])
+			t.Logf("continuation: max |Δlogit| default vs exact = %.3g at step %d (tolerance %.3g)", worst, at/v, tol)
+			assert.LessOrEqual(t, worst, tol, "step %d token %d", at/v, at%v)
+			checked := 0
+			for i, w := range want {
+				r := (p - 1 + i) * v
+				top, lead := top2(exact[r : r+v])
+				require.Equal(t, w, top, "exact mode, step %d", i)
+				if lead <= 2*tol {
+					continue
+				}
+				checked++
+				got, _ := top2(def[r : r+v])
+				assert.Equal(t, w, got, "default mode, step %d (exact lead %.3g)", i, lead)
+			}
+			t.Logf("default argmax checked at %d of %d steps (exact lead above %.3g)", checked, len(want), 2*tol)
+			assert.GreaterOrEqual(t, checked, len(want)/4, "too few steps leave room for the default mode's error")
+		})
+	}
+}
+
+// TestGoldenLogprobs checks the reported log probabilities of the first
+// generated token against transformers: in exact mode the token's logprob
+// and its top_logprobs must be log_softmax of the last row of the
+// reference logits (computed here in float64), to the mode's tolerance,
+// and the alternatives must be the 20 most likely tokens, best first.
+func TestGoldenLogprobs(t *testing.T) {
+	for _, gm := range goldenModels(t) {
+		t.Run(gm.g.Name, func(t *testing.T) {
+			m := modes[0]
+			e := gm.open(t, m, llm.Options{})
+			params := sample.Params{Logprobs: true, TopLogprobs: sample.MaxTopLogprobs}
+			s, err := e.NewSequence(gm.g.PromptIDs, llm.SequenceOptions{IgnoreEOS: true, Sampling: params})
+			require.NoError(t, err)
+			defer s.Release()
+			out := make([]pipeline.TokenOutput, 1)
+			for !out[0].Sampled {
+				require.NoError(t, e.Step([]pipeline.Sequence{s}, out))
+				require.NoError(t, out[0].Err)
+			}
+			lp := out[0].Logprobs
+			require.NotNil(t, lp)
+			require.Len(t, lp.Top, sample.MaxTopLogprobs)
+
+			v, p := gm.g.Logits.Shape[1], len(gm.g.PromptIDs)
+			want := logSoftmax(gm.logits[(p-1)*v : p*v])
+			tol := gm.atol(m)
+			first := gm.g.GreedyIDs[0]
+			require.Equal(t, first, int32(out[0].Token))
+			assert.Equal(t, idToken(first), lp.Token)
+			assert.InDelta(t, want[first], lp.Logprob, tol, "logprob of the sampled token")
+
+			ranked := make([]float64, len(want))
+			copy(ranked, want)
+			slices.SortFunc(ranked, func(a, b float64) int { return cmpFloat(b, a) })
+			worst := 0.0
+			for i, c := range lp.Top {
+				id, err := strconv.Atoi(strings.Trim(c.Token, "<>"))
+				require.NoError(t, err, c.Token)
+				worst = max(worst, math.Abs(c.Logprob-want[id]))
+				assert.InDelta(t, want[id], c.Logprob, tol, "top %d (token %d)", i, id)
+				// Rank i holds the i-th most likely token, up to ties
+				// within the tolerance.
+				assert.InDelta(t, ranked[i], want[id], 2*tol, "top %d (token %d)", i, id)
+				if i > 0 {
+					assert.LessOrEqual(t, c.Logprob, lp.Top[i-1].Logprob, "best first")
+				}
+			}
+			t.Logf("max |Δlogprob| over the top %d = %.3g (tolerance %.3g)", len(lp.Top), worst, tol)
+		})
+	}
+}
+
+// logSoftmax returns log_softmax of row in float64.
+func logSoftmax(row []float32) []float64 {
+	hi := math.Inf(-1)
+	for _, x := range row {
+		hi = max(hi, float64(x))
+	}
+	sum := 0.0
+	for _, x := range row {
+		sum += math.Exp(float64(x) - hi)
+	}
+	lse := hi + math.Log(sum)
+	out := make([]float64, len(row))
+	for i, x := range row {
+		out[i] = float64(x) - lse
+	}
+	return out
+}
+
+// idToken is the text idTokenizer gives token id.
+func idToken(id int32) string { return "<" + strconv.Itoa(int(id)) + ">" }

@@ -214,7 +214,8 @@ func TestQuantOverrides(t *testing.T) {
 
 func TestParseGeneration(t *testing.T) {
 	g, err := config.ParseGeneration([]byte(`{"bos_token_id":151643,"do_sample":true,
-		"eos_token_id":[151645,151643],"pad_token_id":151643,"temperature":0.6,"top_k":20,"top_p":0.95}`))
+		"eos_token_id":[151645,151643],"pad_token_id":151643,"temperature":0.6,"top_k":20,"top_p":0.95,
+		"max_new_tokens":2048}`))
 	require.NoError(t, err)
 	assert.True(t, *g.DoSample)
 	assert.Equal(t, 0.6, *g.Temperature)
@@ -223,8 +224,13 @@ func TestParseGeneration(t *testing.T) {
 	assert.Nil(t, g.MinP)
 	assert.Equal(t, []int{151645, 151643}, g.EOSTokenIDs)
 	assert.Equal(t, 151643, g.BOSTokenID)
+	assert.Equal(t, 2048, *g.MaxNewTokens)
 
-	for _, bad := range []string{`{"temperature":-1}`, `{"top_p":1.5}`, `{"top_k":-3}`, `{"repetition_penalty":0}`, `{"eos_token_id":"x"}`, `[`} {
+	g, err = config.ParseGeneration([]byte(`{"max_new_tokens":null}`))
+	require.NoError(t, err)
+	assert.Nil(t, g.MaxNewTokens, "null is unset")
+
+	for _, bad := range []string{`{"temperature":-1}`, `{"top_p":1.5}`, `{"top_k":-3}`, `{"repetition_penalty":0}`, `{"eos_token_id":"x"}`, `{"max_new_tokens":0}`, `{"max_new_tokens":1.5}`, `[`} {
 		_, err := config.ParseGeneration([]byte(bad))
 		assert.Error(t, err, bad)
 	}

@@ -15,8 +15,11 @@ type Generation struct {
 	TopK              *int
 	MinP              *float64
 	RepetitionPenalty *float64
-	EOSTokenIDs       []int
-	BOSTokenID        int // -1 when unset
+	// MaxNewTokens is the completion budget of a request that sets none
+	// (max_new_tokens; at least 1).
+	MaxNewTokens *int
+	EOSTokenIDs  []int
+	BOSTokenID   int // -1 when unset
 }
 
 type rawGeneration struct {
@@ -26,6 +29,7 @@ type rawGeneration struct {
 	TopK              *int            `json:"top_k"`
 	MinP              *float64        `json:"min_p"`
 	RepetitionPenalty *float64        `json:"repetition_penalty"`
+	MaxNewTokens      *int            `json:"max_new_tokens"`
 	EOSTokenID        json.RawMessage `json:"eos_token_id"`
 	BOSTokenID        json.RawMessage `json:"bos_token_id"`
 }
@@ -51,7 +55,7 @@ func ParseGeneration(data []byte) (*Generation, error) {
 func (r *rawGeneration) build() (*Generation, error) {
 	g := &Generation{
 		DoSample: r.DoSample, Temperature: r.Temperature, TopP: r.TopP, TopK: r.TopK,
-		MinP: r.MinP, RepetitionPenalty: r.RepetitionPenalty,
+		MinP: r.MinP, RepetitionPenalty: r.RepetitionPenalty, MaxNewTokens: r.MaxNewTokens,
 	}
 	check := func(name string, p *float64, lo, hi float64) error {
 		if p != nil && (math.IsNaN(*p) || *p < lo || *p > hi) {
@@ -78,6 +82,9 @@ func (r *rawGeneration) build() (*Generation, error) {
 	}
 	if r.TopK != nil && *r.TopK < 0 {
 		return nil, fmt.Errorf("top_k = %d is negative", *r.TopK)
+	}
+	if r.MaxNewTokens != nil && *r.MaxNewTokens < 1 {
+		return nil, fmt.Errorf("max_new_tokens = %d must be positive", *r.MaxNewTokens)
 	}
 	var err error
 	if g.EOSTokenIDs, err = ParseTokenIDs(r.EOSTokenID); err != nil {
