@@ -84,7 +84,9 @@ func TestNodeSDKRealtimeConversation(t *testing.T) {
 	e.http.StartTLS()
 	e.url = e.http.URL
 
-	stdout := runNodeRealtime(t, node, e, "conversation.mjs", e.url+"/v1", "the weather")
+	audioFile := filepath.Join(t.TempDir(), "turn.pcm")
+	require.NoError(t, os.WriteFile(audioFile, rt.PCM16(rt.Utterances(24000, 1, 300, 900, 900)), 0o600))
+	stdout := runNodeRealtime(t, node, e, "conversation.mjs", e.url+"/v1", "the weather", audioFile)
 
 	type run struct {
 		Types      []string
@@ -92,12 +94,38 @@ func TestNodeSDKRealtimeConversation(t *testing.T) {
 		Transcript string
 		Final      string
 		Status     string
+		Heard      string
 		Usage      map[string]any
 		Errors     []string
 	}
 	var got map[string]run
 	require.NoError(t, json.Unmarshal(stdout, &got), "%s", stdout)
-	require.Len(t, got, 3)
+	require.Len(t, got, 4)
+
+	// The spoken turn: heard, committed, answered in audio.
+	voice := got["ws_ga_voice"]
+	delete(got, "ws_ga_voice")
+	t.Run("ws_ga_voice", func(t *testing.T) {
+		assert.Empty(t, voice.Errors)
+		require.NotEmpty(t, voice.Heard, "types: %v", voice.Types)
+		assert.Equal(t, "completed", voice.Status, "types: %v", voice.Types)
+		wantVoice := "You asked about " + voice.Heard + ". Here is the answer."
+		assert.Equal(t, wantVoice, voice.Transcript)
+		assert.Equal(t, wantVoice, voice.Final)
+		assert.Positive(t, voice.AudioBytes)
+		assert.Positive(t, voice.Usage["input_tokens"])
+		order := []string{"input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped",
+			"input_audio_buffer.committed", "response.created", "response.output_audio.delta", "response.done"}
+		last := -1
+		for _, typ := range order {
+			at := slices.Index(voice.Types, typ)
+			require.Greater(t, at, last, "%s comes after %v: %v", typ, order, voice.Types)
+			last = at
+		}
+		assert.Less(t, slices.Index(voice.Types, "conversation.item.input_audio_transcription.completed"),
+			slices.Index(voice.Types, "response.output_audio_transcript.delta"), "the answer reads the finished transcript")
+	})
+
 	const want = "You asked about the weather. Here is the answer."
 	for name, r := range got {
 		t.Run(name, func(t *testing.T) {
