@@ -310,6 +310,37 @@ func TestBargeInCancelsResponse(t *testing.T) {
 	assert.Equal(t, []realtime.StopResponse{{ResponseID: rid}}, actionsOf[realtime.StopResponse](out))
 }
 
+// With interrupt_response off, speech during a response starts a turn but
+// leaves the response running to its end.
+func TestNoInterruptKeepsResponse(t *testing.T) {
+	h := newConversation(t, false, "audio")
+	out := h.send(map[string]any{"type": "session.update", "session": map[string]any{"type": "realtime",
+		"audio": map[string]any{"input": map[string]any{"turn_detection": map[string]any{
+			"type": "server_vad", "interrupt_response": false, "create_response": false}}}}})
+	require.Equal(t, []string{"session.updated"}, types(out.Events))
+	h.userText("Tell me a story.")
+	rid, _ := h.startResponse(nil)
+	h.resp(rid, realtime.SourceChat, pipeline.TextDelta{Content: "Once upon a time."})
+	h.resp(rid, realtime.SourceSpeech, clause("Once upon a time.", 400))
+	var all realtime.Output
+	for _, f := range rt.Frames(rt.PCM16(append(rt.Silence(24000, 200), rt.Tone(24000, 300, 440, 0.5)...)), 960) {
+		o := h.appendAudio(f)
+		all.Events = append(all.Events, o.Events...)
+		all.Actions = append(all.Actions, o.Actions...)
+	}
+	typs := types(all.Events)
+	require.Contains(t, typs, "input_audio_buffer.speech_started")
+	assert.NotContains(t, typs, "response.done", "the response is not interrupted")
+	assert.Empty(t, actionsOf[realtime.StopResponse](all))
+
+	h.resp(rid, realtime.SourceChat, pipeline.Done{Finish: pipeline.FinishStop})
+	out = h.resp(rid, realtime.SourceSpeech, pipeline.Done{})
+	typs = types(out.Events)
+	require.Equal(t, "response.done", typs[len(typs)-1])
+	done := out.Events[len(out.Events)-1].(*realtime.ResponseEvent).Response.(*realtime.ResponseGA)
+	assert.Equal(t, "completed", done.Status)
+}
+
 // Truncation keeps the heard part of the transcript for later responses.
 func TestTruncateTrimsTranscript(t *testing.T) {
 	h := newConversation(t, false, "audio")
