@@ -203,6 +203,7 @@ func TestTranscribeMicrophone(t *testing.T) {
 	p := newBrowser(t, browserOpts{mic: true})
 
 	p.open(srv.URL+"/transcribe.html", "#start")
+	p.watchMeter()
 	p.do(10*time.Second, chromedp.Click(chromedp.ID("start")))
 	start := time.Now()
 	var partials []string
@@ -225,6 +226,7 @@ func TestTranscribeMicrophone(t *testing.T) {
 	assert.LessOrEqual(t, wer, 0.3, "word error rate of %q", final)
 	assert.NotEqual(t, "–", p.text("#latency"), "latency readout")
 	assert.Greater(t, eval[float64](p, `window.demoStats.transcribe.maxRms`), 0.01, "the level meter saw the speech")
+	assert.Greater(t, eval[float64](p, `window.maxMeterDb`), -40.0, "the #meter element showed the speech's level")
 	assert.Contains(t, p.text("#device-rate"), "kHz")
 	p.screenshot("transcribe")
 	p.do(10*time.Second, chromedp.Click(chromedp.ID("stop")))
@@ -248,15 +250,17 @@ func TestTranscribeMicrophone(t *testing.T) {
 		assert.Empty(t, q.exceptions(), "uncaught exceptions")
 	})
 
-	t.Run("microphone refused", func(t *testing.T) {
-		q := newBrowser(t, browserOpts{askUser: true})
-		q.denyMicrophone(srv.URL)
-		q.open(srv.URL+"/transcribe.html", "#start")
-		q.do(10*time.Second, chromedp.Click(chromedp.ID("start")))
-		q.waitJS(15*time.Second, "the refusal message", `document.getElementById("status").dataset.tone === "error"`)
-		assert.Contains(t, q.text("#status"), "Microphone access was refused")
-		assert.False(t, eval[bool](q, `document.getElementById("start").disabled`), "Start can be pressed again")
-	})
+	for _, page := range []string{"transcribe.html", "voice.html"} {
+		t.Run("microphone refused/"+page, func(t *testing.T) {
+			q := newBrowser(t, browserOpts{askUser: true})
+			q.denyMicrophone(srv.URL)
+			q.open(srv.URL+"/"+page, "#start")
+			q.do(10*time.Second, chromedp.Click(chromedp.ID("start")))
+			q.waitJS(15*time.Second, "the refusal message", `document.getElementById("status").dataset.tone === "error"`)
+			assert.Contains(t, q.text("#status"), "Microphone access was refused")
+			assert.False(t, eval[bool](q, `document.getElementById("start").disabled`), "Start can be pressed again")
+		})
+	}
 }
 
 // TestUnavailable: with an API key required and every model slot empty,
@@ -308,6 +312,7 @@ func TestVoiceConversation(t *testing.T) {
 	p := newBrowser(t, browserOpts{mic: true})
 
 	p.open(srv.URL+"/voice.html", "#start")
+	p.watchMeter()
 	p.do(10*time.Second, chromedp.Click(chromedp.ID("start")))
 	p.waitJS(90*time.Second, "an answer or an error",
 		`(s => s.unsupported !== null || (s.assistantTexts.length > 0 && s.firstAudioMs.length > 0) || s.errors.length > 0)(window.demoStats.voice)`)
@@ -332,6 +337,7 @@ func TestVoiceConversation(t *testing.T) {
 	assert.Positive(t, st.AudioChunks)
 	assert.NotEqual(t, "–", p.text("#latency"))
 	p.waitJS(30*time.Second, "the answer playing", `window.demoStats.player.playedMs() > 0`)
+	assert.Greater(t, eval[float64](p, `window.maxMeterDb`), -40.0, "the #meter element showed the speech's level")
 	p.screenshot("voice")
 	assert.Empty(t, p.exceptions(), "uncaught exceptions")
 }

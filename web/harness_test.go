@@ -511,6 +511,21 @@ func (p *page) screenshotArtifact(name string) []byte {
 	return png
 }
 
+// watchMeter records the loudest level the page's #meter shows (its
+// data-db attribute) in window.maxMeterDb.
+func (p *page) watchMeter() {
+	p.t.Helper()
+	eval[any](p, `(() => {
+		window.maxMeterDb = -60;
+		const m = document.getElementById("meter");
+		new MutationObserver(() => {
+			const db = Number(m.dataset.db);
+			if (db > window.maxMeterDb) window.maxMeterDb = db;
+		}).observe(m, { attributes: true, attributeFilter: ["data-db"] });
+		return null;
+	})()`)
+}
+
 // exceptions are the uncaught exceptions the page's console reported.
 func (p *page) exceptions() []string {
 	p.mu.Lock()
