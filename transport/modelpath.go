@@ -40,12 +40,21 @@ var errOutsideRoots = &pipeline.Error{Kind: pipeline.KindInvalid, Param: "model"
 //     must lie inside one of roots (absolute, symlink-free directories) and
 //     be a directory or a regular file; the resolved path is returned, so a
 //     symlink swapped later cannot redirect the load;
+//   - a directory's whole tree is checked before any loader opens it:
+//     every entry must be a regular file or a directory (no FIFOs,
+//     sockets or devices), every symbolic link must resolve inside roots,
+//     and the tree may hold at most 4096 entries, nested at most 8
+//     directories deep. A single file is checked by itself: no built-in
+//     loader opens anything beside a file it is given;
 //   - empty names, relative paths ("./m", "../m", "a/b/c", "~/m") and names
 //     with control characters are refused.
 //
 // Every refusal is a KindInvalid *pipeline.Error with Param "model". A path
 // outside the roots, a missing one and one that cannot be resolved get the
-// same message, so errors never reveal what exists outside the roots.
+// same message, and so do a link inside a model directory that leaves the
+// roots and one that dangles, so errors never reveal what exists outside
+// the roots. Offending entries inside a model directory are named relative
+// to it.
 func ResolveModelName(name string, roots []string) (string, error) {
 	switch {
 	case name == "":
@@ -86,8 +95,13 @@ func resolveLocal(name string, roots []string) (string, error) {
 	if err != nil {
 		return "", errOutsideRoots
 	}
-	if !st.IsDir() && !st.Mode().IsRegular() {
-		return "", modelErr("The model path is not a directory or a regular file.")
+	switch {
+	case st.IsDir():
+		if err := checkModelTree(real, roots); err != nil {
+			return "", err
+		}
+	case !st.Mode().IsRegular():
+		return "", irregularEntry("")
 	}
 	return real, nil
 }

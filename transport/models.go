@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -108,10 +109,11 @@ func (s *Server) modelsStatus(w http.ResponseWriter, r *http.Request) {
 
 // loadModel answers POST /v1/models/load: {"model" (or "model_id"),
 // "model_type" (default "llm")}. The name passes the model path policy
-// (ResolveModelName), then the slot loads it synchronously within
-// Options.LoadTimeout; a failed load leaves the previous model serving. A
-// second load of a slot while one is running is refused with 429. If the
-// client goes away, the load is cancelled.
+// (ResolveModelName), then the slot loads it within Options.LoadTimeout
+// (504 past it, even when the loader hangs; see load); a failed load
+// leaves the previous model serving. A second load of a slot while one is
+// running is refused with 429. If the client goes away, the load is
+// cancelled.
 func (s *Server) loadModel(w http.ResponseWriter, r *http.Request) {
 	var req loadRequest
 	if err := decodeJSONBody(r, &req); err != nil {
@@ -145,28 +147,98 @@ func (s *Server) loadModel(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, loadResponse{Status: "success", Model: info.ID, ModelType: string(cat)})
 }
 
-// load runs one slot load, refusing a concurrent load of the same slot.
+// loadStopGrace is how long load waits, once its deadline passed or its
+// client went away, for the loader to notice the cancellation.
+const loadStopGrace = time.Second
+
+// loadResult is what a slot load returned.
+type loadResult struct {
+	info pipeline.ModelInfo
+	err  error
+}
+
+// load runs one slot load within Options.LoadTimeout, refusing a
+// concurrent load of the same slot with 429 load_in_progress.
+//
+// The slot load runs in its own goroutine, so load returns even when a
+// loader ignores its context and never returns (a read that blocks for
+// good): once the deadline passes or ctx ends, the loader is cancelled and
+// given loadStopGrace to stop; if it has not, load answers 504
+// load_timeout (or the client's cancellation) without it. The slot stays
+// marked as loading until that goroutine ends: pipeline.Slots holds the
+// slot's load lock for as long as its loader runs, so a new load could
+// only queue behind it, and refusing with 429 keeps such loads from piling
+// up. A loader that finishes after being abandoned still has its model
+// installed by the slot (GET /v1/models/status shows it).
 func (s *Server) load(ctx context.Context, ref pipeline.ModelRef) (pipeline.ModelInfo, error) {
-	s.mu.Lock()
-	if s.loading[ref.Category] {
-		s.mu.Unlock()
-		return pipeline.ModelInfo{}, &pipeline.Error{Kind: pipeline.KindOverloaded, Code: "load_in_progress",
-			RetryAfter: 5 * time.Second, Message: fmt.Sprintf("A %s model is already being loaded; retry when it is done.", ref.Category)}
+	if err := s.beginLoad(ref.Category); err != nil {
+		return pipeline.ModelInfo{}, err
 	}
-	s.loading[ref.Category] = true
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.loading, ref.Category)
-		s.mu.Unlock()
-	}()
 	ctx, cancel := context.WithTimeout(ctx, s.opts.LoadTimeout)
 	defer cancel()
-	info, err := s.slots.Load(ctx, ref)
-	if err != nil {
-		return info, loadError(ref, err)
+	done := make(chan loadResult, 1) // never blocks the loader goroutine
+	go func() {
+		res := s.runLoad(ctx, ref)
+		s.endLoad(ref.Category) // before the answer, so a client's next load finds the slot free
+		done <- res
+	}()
+	var res loadResult
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		grace := time.NewTimer(loadStopGrace)
+		defer grace.Stop()
+		select {
+		case res = <-done:
+		case <-grace.C:
+			return pipeline.ModelInfo{}, abandonedLoadError(ref, ctx.Err())
+		}
 	}
-	return info, nil
+	if res.err != nil {
+		return res.info, loadError(ref, res.err)
+	}
+	return res.info, nil
+}
+
+// beginLoad marks c as loading, or refuses when it already is.
+func (s *Server) beginLoad(c pipeline.Category) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loading[c] {
+		return &pipeline.Error{Kind: pipeline.KindOverloaded, Code: "load_in_progress",
+			RetryAfter: 5 * time.Second, Message: fmt.Sprintf("A %s model is already being loaded; retry when it is done.", c)}
+	}
+	s.loading[c] = true
+	return nil
+}
+
+func (s *Server) endLoad(c pipeline.Category) {
+	s.mu.Lock()
+	delete(s.loading, c)
+	s.mu.Unlock()
+}
+
+// runLoad loads ref into its slot, turning a loader's panic into an error:
+// it runs outside the handler, beyond the reach of the Recover middleware.
+func (s *Server) runLoad(ctx context.Context, ref pipeline.ModelRef) (res loadResult) {
+	defer func() {
+		if v := recover(); v != nil {
+			res = loadResult{err: fmt.Errorf("load %s: panic: %v\n%s", ref.Name, v, debug.Stack())}
+		}
+	}()
+	info, err := s.slots.Load(ctx, ref)
+	return loadResult{info: info, err: err}
+}
+
+// abandonedLoadError answers a load whose loader did not stop when its
+// context ended (cause is ctx.Err()).
+func abandonedLoadError(ref pipeline.ModelRef, cause error) error {
+	e := pipeline.AsError(loadError(ref, cause))
+	if e.Kind == pipeline.KindTimeout {
+		e.Message = fmt.Sprintf("Loading %s model %s did not finish in time, and its loader has not stopped yet; "+
+			"new %s loads are refused until it does.", ref.Category, ref.Name, ref.Category)
+	}
+	return e
 }
 
 // loadError makes a failed load's error say what failed. Errors the

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/ominix/ominix-api/mlxrt/chattmpl"
+	"github.com/ominix/ominix-api/mlxrt/internal/smallfile"
 	"github.com/ominix/ominix-api/mlxrt/llm/config"
 	"github.com/ominix/ominix-api/mlxrt/mx"
 	"github.com/ominix/ominix-api/mlxrt/safetensors"
@@ -163,21 +163,21 @@ func loadFamily(ctx context.Context, dir string, cfg *config.Config, opts *Optio
 	return e, nil
 }
 
+// readFile reads a JSON file of the model directory: only a regular file,
+// at most config.MaxConfigBytes (a larger one is an error, not a
+// truncated read).
 func readFile(dir, name string, required bool) ([]byte, error) {
-	f, err := os.Open(filepath.Join(dir, name))
+	data, err := smallfile.Read(filepath.Join(dir, name), config.MaxConfigBytes, errTooLarge)
 	if err != nil {
 		if !required && errors.Is(err, os.ErrNotExist) {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, config.MaxConfigBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
 	return data, nil
 }
+
+var errTooLarge = errors.New("file too large")
 
 func readConfig(dir string) (*config.Config, error) {
 	data, err := readFile(dir, "config.json", true)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ominix/ominix-api/mlxrt/llm"
+	"github.com/ominix/ominix-api/mlxrt/llm/config"
 	"github.com/ominix/ominix-api/pipeline"
 )
 
@@ -199,4 +200,10 @@ func TestLoadErrors(t *testing.T) {
 	cancel()
 	_, err = llm.Load(cancelled, src, nil)
 	assert.ErrorIs(t, err, context.Canceled)
+
+	// A config larger than the bound is an error, not a truncated read.
+	big := append([]byte(`{"model_type":"qwen3","pad":"`), make([]byte, config.MaxConfigBytes)...)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), big, 0o644))
+	_, err = llm.Load(ctx, dir, nil)
+	assert.ErrorContains(t, err, "config.json exceeds")
 }

@@ -3,9 +3,9 @@ package safetensors
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"sort"
 
+	"github.com/ominix/ominix-api/mlxrt/internal/smallfile"
 	"github.com/ominix/ominix-api/mlxrt/mx"
 )
 
@@ -24,7 +24,7 @@ type File struct {
 // header. Close unmaps it; arrays obtained from the file must not be used
 // afterwards.
 func Open(path string) (*File, error) {
-	f, err := os.Open(path)
+	f, err := smallfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open safetensors: %w", err)
 	}
@@ -32,9 +32,6 @@ func Open(path string) (*File, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("open safetensors: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("open safetensors %s: not a regular file", path)
 	}
 	hdr, off, err := ReadHeader(f, st.Size())
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ominix/ominix-api/mlxrt/internal/smallfile"
 	"github.com/ominix/ominix-api/mlxrt/mx"
 )
 
@@ -99,7 +100,7 @@ func openIndexed(dir, idx string) (*Model, error) {
 }
 
 func readIndex(path string) (map[string]string, error) {
-	f, err := os.Open(path)
+	f, err := smallfile.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package smallfile
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 )
 
@@ -12,9 +11,10 @@ import (
 // than limit bytes fails with an error wrapping tooLarge that names the
 // file ("<tooLarge>: tokenizer.json exceeds 1024 bytes"). Errors opening
 // the file are returned unwrapped (so errors.Is(err, fs.ErrNotExist)
-// works); read errors name the file.
+// works); read errors name the file. Only regular files are read (see
+// Open).
 func Read(path string, limit int64, tooLarge error) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
