@@ -86,7 +86,7 @@ type Slots struct {
 	mu      sync.Mutex
 	cur     map[Category]*loadedModel
 	loading map[Category]string
-	loadMu  map[Category]*sync.Mutex // serializes loads of one slot
+	loadMu  map[Category]chan struct{} // serializes loads of one slot (a one-token semaphore, so waiting respects ctx)
 	lastErr map[Category]string
 	at      map[Category]time.Time
 	closers sync.WaitGroup
@@ -100,7 +100,7 @@ func NewSlots(thread *Thread, loaders map[Category]Loader, opts *SlotsOptions) *
 		loaders: loaders,
 		cur:     map[Category]*loadedModel{},
 		loading: map[Category]string{},
-		loadMu:  map[Category]*sync.Mutex{},
+		loadMu:  map[Category]chan struct{}{},
 		lastErr: map[Category]string{},
 		at:      map[Category]time.Time{},
 	}
@@ -111,7 +111,7 @@ func NewSlots(thread *Thread, loaders map[Category]Loader, opts *SlotsOptions) *
 		s.opts.Metrics = NopMetrics{}
 	}
 	for _, c := range Categories {
-		s.loadMu[c] = &sync.Mutex{}
+		s.loadMu[c] = make(chan struct{}, 1)
 	}
 	return s
 }
@@ -127,7 +127,10 @@ func validCategory(c Category) error {
 
 // Load loads ref into its slot and returns the loaded model's info. Loads
 // of one slot are serialized; the previous model keeps serving until the
-// new one is ready, and keeps serving if the load fails.
+// new one is ready, and keeps serving if the load fails. A load whose ctx
+// ends while it waits for another load of the slot returns at once; a
+// model whose loader returns after ctx ended (a loader that ignores
+// cancellation) is closed, not installed.
 func (s *Slots) Load(ctx context.Context, ref ModelRef) (ModelInfo, error) {
 	if err := validCategory(ref.Category); err != nil {
 		return ModelInfo{}, err
@@ -138,8 +141,12 @@ func (s *Slots) Load(ctx context.Context, ref ModelRef) (ModelInfo, error) {
 			Message: fmt.Sprintf("this server has no engine for %s models", ref.Category)}
 	}
 	lm := s.loadMu[ref.Category]
-	lm.Lock()
-	defer lm.Unlock()
+	select {
+	case lm <- struct{}{}:
+	case <-ctx.Done():
+		return ModelInfo{}, fmt.Errorf("waiting for another %s load: %w", ref.Category, context.Cause(ctx))
+	}
+	defer func() { <-lm }()
 
 	s.mu.Lock()
 	s.loading[ref.Category] = ref.Name
@@ -172,6 +179,12 @@ func (s *Slots) open(ctx context.Context, loader Loader, ref ModelRef) (Model, e
 	m, err := loader.Load(ctx, ref)
 	if err != nil {
 		return nil, err
+	}
+	if ctx.Err() != nil {
+		// The caller gave up while the loader ran: the model arrives too
+		// late to be installed behind the caller's back.
+		_ = s.thread.Do(context.Background(), m.Close)
+		return nil, fmt.Errorf("load %s abandoned: %w", ref.Name, context.Cause(ctx))
 	}
 	if a, ok := m.(Activator); ok {
 		if err := s.thread.Do(ctx, a.Activate); err != nil {
