@@ -33,10 +33,10 @@ test-short: ## the fast subset, no browser or long speech round trips
 	$(GO) test -short -race -tags '$(TAGS)' ./...
 
 bench: ## the README's benchmarks (see "Measured"); the first run writes ~2 GB of random models to $TMPDIR
-	$(GO) test -run '^$$' -bench Model -benchtime 8x ./mlxrt/llm
+	$(GO) test -run '^$$' -bench Model -benchtime 8x -count 3 ./mlxrt/llm
 	$(GO) test -run '^$$' -bench MemoryBandwidth -benchtime 8x ./mlxrt/mx
-	$(GO) test -tags '$(TAGS)' -run '^$$' -bench 'ServingOverhead|TTFTOverhead' -benchtime 50x ./transport/
-	$(GO) test -tags '$(TAGS)' -run '^$$' -bench 'Delivery1000|LongJobIsolation' -benchtime 3x ./transport/
+	$(GO) test -tags '$(TAGS)' -run '^$$' -bench 'ServingOverhead|TTFTOverhead' -benchtime 50x -count 5 ./transport/
+	$(GO) test -tags '$(TAGS)' -run '^$$' -bench 'Delivery1000|LongJobIsolation' -benchtime 3x -count 3 ./transport/
 	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 1x -count 3 ./mlxrt/speech/pocketsphinx/
 	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 20x -count 3 ./mlxrt/speech/flite/
 	$(GO) test -tags '$(TAGS)' -count=1 -v -run 'TestE2ERealtimeVoiceTurn|TestE2ERealtimeLatency' ./transport/ | grep -E 'first|completed'

@@ -130,6 +130,7 @@ func BenchmarkServingOverhead(b *testing.B) {
 	b.ReportMetric(float64(httpTok)/httpDur.Seconds(), "http-tok/s")
 	b.ReportMetric(perTok(rawDur, rawTok)-perTok(engDur, engTok), "sched-us/tok")
 	b.ReportMetric(perTok(httpDur, httpTok)-perTok(engDur, engTok), "http-us/tok")
+	b.ReportMetric(perTok(httpDur, httpTok)/perTok(rawDur, rawTok), "http/sched")
 }
 
 // firstSink records when the first text arrived.
@@ -294,7 +295,9 @@ func streamStamps(client *http.Client, url string, lat *[]time.Duration) error {
 // BenchmarkDelivery1000 streams from 1000 concurrent clients on loopback;
 // the engine decodes all sequences together, one step every 25ms (40
 // tokens/s per stream, 40k tokens/s in all). It reports the delivery
-// latency (token generated to token read by its client) p50 and p99.
+// latency (token generated to token read by its client) p50 and p99, and
+// as the baseline of the same run the latency of one client alone on the
+// same server (1-p50-ms, 1-p99-ms).
 func BenchmarkDelivery1000(b *testing.B) {
 	const clients, tokens = 1000, 40
 	raiseFileLimit(b, 3*clients)
@@ -305,10 +308,13 @@ func BenchmarkDelivery1000(b *testing.B) {
 	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: 0}
 	client := &http.Client{Transport: tr}
 	defer tr.CloseIdleConnections()
-	var all []time.Duration
+	var all, alone []time.Duration
 	var mu sync.Mutex
 	var failures atomic.Int64
 	for b.Loop() {
+		if err := streamStamps(client, e.url, &alone); err != nil {
+			failures.Add(1)
+		}
 		var wg sync.WaitGroup
 		for range clients {
 			wg.Add(1)
@@ -328,6 +334,8 @@ func BenchmarkDelivery1000(b *testing.B) {
 	require.Zero(b, failures.Load(), "every stream completes")
 	b.ReportMetric(float64(pct(all, 50).Microseconds())/1e3, "p50-ms")
 	b.ReportMetric(float64(pct(all, 99).Microseconds())/1e3, "p99-ms")
+	b.ReportMetric(float64(pct(alone, 50).Microseconds())/1e3, "1-p50-ms")
+	b.ReportMetric(float64(pct(alone, 99).Microseconds())/1e3, "1-p99-ms")
 	b.ReportMetric(float64(len(all))/float64(b.N), "tokens/op")
 }
 
