@@ -33,9 +33,10 @@ var noWait = func() context.Context {
 // and bounded (Options.Decode), a request-scoped session is created, the
 // generation is admitted (429/503 with Retry-After before anything is
 // streamed), and the session's events are written as OpenAI chunks
-// (stream: true) or one chat.completion object. The response's model is
-// the loaded model's id. When the client goes away, the session's work is
-// cancelled at its next step.
+// (stream: true; see mayCallTools for when the role chunk is sent) or one
+// chat.completion object. The response's model is the loaded model's id.
+// When the client goes away, the session's work is cancelled at its next
+// step.
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	body, err := ReadBody(r)
 	if err != nil {
@@ -65,10 +66,25 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	filter := toolFilter{firstOnly: !params.ParallelToolCalls}
 	if params.Stream {
 		enc := openai.NewChatStream(opts)
-		_ = s.StreamSession(w, r, sub, chatFrames{enc, filter}, enc.Start(nil))
+		var first []byte
+		if !mayCallTools(&params.Request, start.Model) {
+			first = enc.Start(nil) // the stream visibly begins during prefill
+		}
+		_ = s.StreamSession(w, r, sub, chatFrames{enc, filter}, first)
 		return
 	}
 	s.completeChat(w, r, sub, openai.NewChatAggregator(opts), filter)
+}
+
+// mayCallTools reports whether the answer to req may be a tool call: the
+// request offers tools, does not forbid them (tool_choice "none"), and the
+// model has a tool-call format. Such streams open without the role chunk:
+// OpenAI sends the role on the first tool-call chunk (with "content": null),
+// or, when the answer is text after all, in a role chunk of its own just
+// before the first text. Keepalive comments still show the stream is alive
+// during prefill.
+func mayCallTools(req *pipeline.ChatRequest, info pipeline.ModelInfo) bool {
+	return len(req.Tools) > 0 && req.ToolChoice.Mode != "none" && info.ToolFormat != pipeline.ToolsNone
 }
 
 // completeChat gathers the completion and answers with one chat.completion

@@ -390,3 +390,39 @@ func TestParallelToolCallsFalseKeepsFirstCall(t *testing.T) {
 	}
 	e.idle()
 }
+
+// TestChatToolStreamDefersRole: a stream that may answer with a tool call
+// opens without the role chunk (keepalive comments show it is alive during
+// prefill); its first chunk is the tool call, carrying the role and
+// "content": null, as OpenAI sends it.
+func TestChatToolStreamDefersRole(t *testing.T) {
+	spec := oapitest.Load(t)
+	gate := make(chan struct{})
+	llm := &pipelinetest.LLM{Tools: pipeline.ToolsHermes, Gate: gate, Script: goldenScript}
+	e := newEnv(t, envOptions{llm: llm, opts: &transport.Options{KeepAlive: 10 * time.Millisecond}})
+	resp := e.post("/v1/chat/completions", chatBody("weather?", map[string]any{"stream": true, "tools": goldenTools()}))
+	defer resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	br := bufio.NewReader(resp.Body)
+	f, err := nextFrame(br)
+	require.NoError(t, err)
+	assert.Equal(t, "keepalive", f.Comment, "no chunk before the model's first output, only keepalives")
+	assert.Empty(t, f.Data)
+	close(gate)
+	cs := parseChatStream(t, spec, readFrames(t, br))
+	require.True(t, cs.done)
+	require.NotEmpty(t, cs.chunks)
+	delta := cs.chunks[0]["choices"].([]any)[0].(map[string]any)["delta"].(map[string]any)
+	assert.Equal(t, "assistant", delta["role"])
+	assert.Contains(t, delta, "content")
+	assert.Nil(t, delta["content"], "content is null on a tool-call chunk")
+	require.Len(t, delta["tool_calls"], 1)
+	assert.Equal(t, "get_weather", delta["tool_calls"].([]any)[0].(map[string]any)["function"].(map[string]any)["name"])
+	for _, c := range cs.chunks[1:] {
+		for _, ch := range c["choices"].([]any) {
+			assert.NotContains(t, ch.(map[string]any)["delta"], "role", "the role is sent once")
+		}
+	}
+	assert.Equal(t, "tool_calls", cs.finish())
+	e.idle()
+}

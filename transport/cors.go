@@ -2,13 +2,16 @@ package transport
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ominix/ominix-api/pipeline"
 	"github.com/ominix/ominix-api/transport/openai"
+	"github.com/ominix/ominix-api/transport/ws"
 )
 
 // CORSOptions configure CORS.
@@ -136,4 +139,119 @@ func isToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// GuardOptions configure Guard.
+type GuardOptions struct {
+	// Origins are the browser origins allowed besides the server's own:
+	// the CORS origins (see CORSOptions.Origins; "*" allows any).
+	Origins []string
+	// Loopback says the server listens on a loopback address. Requests must
+	// then name a loopback host in their Host header (localhost,
+	// *.localhost, 127.0.0.0/8 or ::1, any port) or one of AllowedHosts,
+	// so a web page whose DNS name was rebound to 127.0.0.1 cannot reach
+	// the server. False accepts any Host unless AllowedHosts is set.
+	Loopback bool
+	// AllowedHosts are more host names requests may name (compared
+	// case-insensitively, any port; a port given here is ignored): a
+	// reverse proxy's public name, or a local alias. "*" accepts any host.
+	// Without Loopback, a non-empty list is the only hosts accepted.
+	AllowedHosts []string
+	// OriginExempt lists exact paths whose GET and HEAD requests skip the
+	// Origin check (never the Host check). Nil means DefaultPublicPaths,
+	// the health probes.
+	OriginExempt []string
+}
+
+// Guard refuses requests a browser was tricked into sending, with 403 and
+// OpenAI's error JSON (type invalid_request_error):
+//
+//   - code "origin_not_allowed" for a request whose Origin header is
+//     neither the server's own origin nor an allowed one (see
+//     ws.OriginAllowed). Browsers send Origin on every cross-origin request
+//     and on same-origin POSTs, so a page elsewhere cannot make the server
+//     act (a text/plain POST needs no CORS preflight) or open a WebSocket.
+//     Clients that send no Origin (SDKs, curl) pass. Every method is
+//     checked, preflights included, except GET and HEAD on OriginExempt.
+//   - code "host_not_allowed" for a request naming a Host that the server
+//     does not answer to (see GuardOptions.Loopback and AllowedHosts):
+//     DNS rebinding makes a hostile page same-origin with the server, so
+//     only the Host header can tell its requests apart. An empty Host
+//     (HTTP/1.0) is not a browser's and passes.
+//
+// The health probes skip the Origin check by default because a GET of
+// them changes nothing and a foreign page cannot read the answer (no CORS
+// headers); they keep the Host check, since after a rebinding the page
+// could read them. Put Guard before CORS and Auth, so nothing else runs for
+// a refused request.
+func Guard(opts GuardOptions) func(http.Handler) http.Handler {
+	hosts, anyHost := map[string]bool{}, false
+	for _, h := range opts.AllowedHosts {
+		switch h = hostName(h); h {
+		case "":
+		case "*":
+			anyHost = true
+		default:
+			hosts[h] = true
+		}
+	}
+	checkHost := !anyHost && (opts.Loopback || len(hosts) > 0)
+	exemptPaths := opts.OriginExempt
+	if exemptPaths == nil {
+		exemptPaths = DefaultPublicPaths
+	}
+	exempt := make(map[string]bool, len(exemptPaths))
+	for _, p := range exemptPaths {
+		exempt[p] = true
+	}
+	origins := append([]string(nil), opts.Origins...)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if checkHost && r.Host != "" {
+				h := hostName(r.Host)
+				if !hosts[h] && !(opts.Loopback && isLoopbackName(h)) {
+					forbid(w, r, "host_not_allowed", fmt.Sprintf("Host %q is not allowed: this server answers only "+
+						"requests for its own names (a guard against DNS rebinding); add the name to the server's "+
+						"allowed hosts (OMINIX_ALLOWED_HOSTS).", clip(r.Host, 128)))
+					return
+				}
+			}
+			originExempt := exempt[r.URL.Path] && (r.Method == http.MethodGet || r.Method == http.MethodHead)
+			if !originExempt && !ws.OriginAllowed(r, origins) {
+				w.Header().Add("Vary", "Origin")
+				forbid(w, r, "origin_not_allowed", fmt.Sprintf("Requests from origin %q are not allowed; add it to "+
+					"the server's allowed origins (OMINIX_CORS_ORIGINS).", clip(r.Header.Get("Origin"), 128)))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// forbid answers 403 with an invalid_request_error carrying code.
+func forbid(w http.ResponseWriter, r *http.Request, code, msg string) {
+	LoggerFrom(r.Context()).Debug("request refused", "code", code)
+	WriteJSON(w, http.StatusForbidden, openai.NewErrorResponse(&pipeline.Error{Kind: pipeline.KindInvalid, Code: code, Message: msg}))
+}
+
+// hostName returns the lowercased host of a Host header value or an
+// allowed-hosts entry: without port, IPv6 brackets or a trailing dot.
+func hostName(hostport string) string {
+	h := strings.ToLower(strings.TrimSpace(hostport))
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	return strings.TrimSuffix(h, ".")
+}
+
+// isLoopbackName reports whether host (from hostName) names this machine
+// in a way no outside DNS can redirect: localhost and its subdomains
+// (RFC 6761), and loopback IP addresses.
+func isLoopbackName(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }

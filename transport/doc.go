@@ -7,7 +7,8 @@
 // framing from transport/sse, WebSocket plumbing from transport/ws).
 //
 // Use New to build the Server from its Deps (scheduler, slots, sessions,
-// metrics) and Options (key, origins, model roots, limits), and
+// metrics) and Options (key, origins, loopback and allowed hosts, model
+// roots, limits), and
 // Server.HTTPServer for an http.Server with the right timeouts. Route
 // groups added by other files use the Server's accessors and helpers:
 // RequestSession and StreamSession for request-scoped streams,
@@ -18,6 +19,7 @@
 // Use WriteError to answer with an OpenAI error object and the status of its
 // pipeline.ErrorKind (with Retry-After on 429 and 503); use ReadBody to read
 // a request body bounded by BodyLimit (413 beyond it); use RequestID,
-// Logger, Recover, CORS, Auth and BodyLimit as chi middleware (each is a
-// plain func(http.Handler) http.Handler).
+// Logger, Recover, Guard (foreign origins and DNS rebinding), CORS, Auth
+// and BodyLimit as chi middleware (each is a plain func(http.Handler)
+// http.Handler).
 package transport

@@ -143,3 +143,39 @@ func TestNodeSDKAbort(t *testing.T) {
 	steps := llm.Steps()
 	require.Never(t, func() bool { return llm.Steps() != steps }, 50*time.Millisecond, 5*time.Millisecond)
 }
+
+// TestNodeSDKMidStreamError: a generation that fails after some tokens
+// makes the npm client's for-await loop, and its stream helper, throw an
+// APIError carrying the server's message, type and code, after the text
+// sent before the failure.
+func TestNodeSDKMidStreamError(t *testing.T) {
+	llm := &pipelinetest.LLM{FailAfter: 2, FailErr: &pipeline.Error{Kind: pipeline.KindUnavailable, Code: "model_unloaded",
+		Message: "The model was unloaded while generating; retry the request."}}
+	e := newEnv(t, envOptions{llm: llm})
+	out := runNode(t, "midstream.mjs", e.url+"/v1")
+	type thrown struct {
+		Name, Message, Type, Code string
+		IsAPIError                bool
+		Status                    *int
+	}
+	var got struct {
+		Loop, Helper struct {
+			Content string
+			Error   *thrown
+		}
+	}
+	require.NoError(t, json.Unmarshal(out, &got), "%s", out)
+	for name, r := range map[string]struct {
+		Content string
+		Error   *thrown
+	}{"for await": got.Loop, "stream helper": got.Helper} {
+		assert.Equal(t, "a b", r.Content, "%s: the text before the failure arrived", name)
+		require.NotNil(t, r.Error, "%s: the failure throws", name)
+		assert.True(t, r.Error.IsAPIError, "%s: an APIError, got %s", name, r.Error.Name)
+		assert.Equal(t, "The model was unloaded while generating; retry the request.", r.Error.Message, name)
+		assert.Equal(t, "server_error", r.Error.Type, name)
+		assert.Equal(t, "model_unloaded", r.Error.Code, name)
+		assert.Nil(t, r.Error.Status, "%s: no HTTP status: the response had begun with 200", name)
+	}
+	e.idle()
+}

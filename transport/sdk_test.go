@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/ssestream"
 	"github.com/openai/openai-go/v3/shared"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -223,5 +225,40 @@ func TestSDKErrors(t *testing.T) {
 	require.ErrorAs(t, stream.Err(), &apiErr)
 	assert.Equal(t, 400, apiErr.StatusCode)
 	stream.Close()
+	e.idle()
+}
+
+// TestSDKMidStreamError: a generation that fails after some tokens reaches
+// the Go SDK as stream.Err(), carrying the server's error object, after the
+// chunks sent before the failure.
+func TestSDKMidStreamError(t *testing.T) {
+	spec := oapitest.Load(t)
+	llm := &pipelinetest.LLM{FailAfter: 2, FailErr: &pipeline.Error{Kind: pipeline.KindUnavailable, Code: "model_unloaded",
+		Message: "The model was unloaded while generating; retry the request."}}
+	e := newEnv(t, envOptions{llm: llm})
+	client := sdkClient(e)
+
+	stream := client.Chat.Completions.NewStreaming(context.Background(), userParams("a b c d e"))
+	defer stream.Close()
+	var acc openai.ChatCompletionAccumulator
+	for stream.Next() {
+		c := stream.Current()
+		spec.RequireStrict(t, "CreateChatCompletionStreamResponse", c.RawJSON(), "reasoning_content")
+		acc.AddChunk(c)
+	}
+	assert.Equal(t, "a b", acc.Choices[0].Message.Content, "the tokens before the failure arrived")
+	err := stream.Err()
+	require.Error(t, err, "the failure is not mistaken for the end of the stream")
+	assert.Contains(t, err.Error(), "The model was unloaded while generating")
+	var se *ssestream.StreamError
+	require.ErrorAs(t, err, &se)
+	spec.RequireStrict(t, "ErrorResponse", se.Event.Data)
+	var body struct {
+		Error struct{ Message, Type, Code string }
+	}
+	require.NoError(t, json.Unmarshal(se.Event.Data, &body))
+	assert.Equal(t, "The model was unloaded while generating; retry the request.", body.Error.Message)
+	assert.Equal(t, "server_error", body.Error.Type)
+	assert.Equal(t, "model_unloaded", body.Error.Code)
 	e.idle()
 }

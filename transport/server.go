@@ -65,8 +65,19 @@ type Options struct {
 	APIKey string
 	// CORSOrigins are the browser origins allowed to call the API (see
 	// CORS); they are also the origins WebSocket upgrades are accepted from
-	// besides the server's own host. Empty allows none.
+	// besides the server's own host. A request from any other origin is
+	// refused with 403 (see Guard). Empty allows none but the server's own.
 	CORSOrigins []string
+	// Loopback says the server listens on a loopback address (cmd sets it
+	// from HOST): requests must then name a loopback host (localhost,
+	// 127.0.0.1, [::1], any port) or one of AllowedHosts, which defeats DNS
+	// rebinding (see Guard). False accepts any Host unless AllowedHosts is
+	// set.
+	Loopback bool
+	// AllowedHosts are more Host names requests may name, e.g. the public
+	// name a local reverse proxy forwards (port ignored; "*" accepts any).
+	// Without Loopback, a non-empty list is the only names accepted.
+	AllowedHosts []string
 	// ModelRoots are the directories local models may be loaded from,
 	// absolute and with symlinks resolved (cmd's config does both). Empty
 	// means local paths are refused: only hub ids and engine names load.
@@ -183,10 +194,12 @@ func New(deps Deps, opts *Options) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
 // routes builds the router: global middleware (request id, log, panic
-// recovery, CORS), the open probes and pages, then the authenticated API.
+// recovery, the Origin and Host guard, CORS), the open probes and pages,
+// then the authenticated API.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(RequestID, Logger(s.deps.Logger), Recover, CORS(CORSOptions{Origins: s.opts.CORSOrigins}))
+	guard := Guard(GuardOptions{Origins: s.opts.CORSOrigins, Loopback: s.opts.Loopback, AllowedHosts: s.opts.AllowedHosts})
+	r.Use(RequestID, Logger(s.deps.Logger), Recover, guard, CORS(CORSOptions{Origins: s.opts.CORSOrigins}))
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(MethodNotAllowed)
 

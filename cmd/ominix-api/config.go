@@ -41,6 +41,12 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the API
 	// (OMINIX_CORS_ORIGINS, comma-separated), normalized; empty means none.
 	CORSOrigins []string
+	// AllowedHosts are host names requests may carry in their Host header
+	// besides loopback names when listening on loopback
+	// (OMINIX_ALLOWED_HOSTS, comma-separated, lowercased; "*" allows any),
+	// e.g. the public name a local reverse proxy forwards. Empty means
+	// loopback names only on a loopback bind, any name otherwise.
+	AllowedHosts []string
 	// Insecure (OMINIX_INSECURE=1) allows listening on a non-loopback
 	// address without an API key.
 	Insecure bool
@@ -101,6 +107,7 @@ var settings = []setting{
 	{flag: "api-key-file", env: "OMINIX_API_KEY_FILE", help: "file holding the API key", apply: readKeyFile},
 	{flag: "model-roots", env: "OMINIX_MODEL_ROOTS", help: "colon-separated directories local models may be loaded from", apply: modelRoots},
 	{flag: "cors-origins", env: "OMINIX_CORS_ORIGINS", help: "comma-separated browser origins allowed to call the API, or *", apply: corsOrigins},
+	{flag: "allowed-hosts", env: "OMINIX_ALLOWED_HOSTS", help: "comma-separated Host names accepted besides localhost on a loopback HOST (e.g. a reverse proxy's name), or *", apply: allowedHosts},
 	{flag: "insecure", env: "OMINIX_INSECURE", isBool: true, help: "allow a non-loopback HOST without an API key", apply: func(c *Config, v string) (err error) {
 		c.Insecure, err = parseBool(v)
 		return err
@@ -329,6 +336,20 @@ func corsOrigins(c *Config, v string) error {
 			return fmt.Errorf("origin %q is not of the form scheme://host[:port] (e.g. https://app.example.com)", o)
 		}
 		c.CORSOrigins = append(c.CORSOrigins, o)
+	}
+	return nil
+}
+
+func allowedHosts(c *Config, v string) error {
+	for _, h := range strings.Split(v, ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" {
+			continue
+		}
+		if strings.ContainsAny(h, "/@?# \t") {
+			return fmt.Errorf("host %q is not a host name (e.g. api.example.com), nor *", h)
+		}
+		c.AllowedHosts = append(c.AllowedHosts, h)
 	}
 	return nil
 }

@@ -196,6 +196,20 @@ func TestCORSSpecialOrigins(t *testing.T) {
 	assert.Equal(t, []string{"*"}, c.CORSOrigins)
 }
 
+func TestAllowedHosts(t *testing.T) {
+	c, err := LoadConfig(nil, env())
+	require.NoError(t, err)
+	assert.Empty(t, c.AllowedHosts)
+	c, err = LoadConfig(nil, env("OMINIX_ALLOWED_HOSTS", " API.example.com , ,mybox.lan:8080"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"api.example.com", "mybox.lan:8080"}, c.AllowedHosts)
+	c, err = LoadConfig([]string{"-allowed-hosts", "*"}, env())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"*"}, c.AllowedHosts)
+	_, err = LoadConfig(nil, env("OMINIX_ALLOWED_HOSTS", "https://api.example.com"))
+	require.ErrorContains(t, err, "not a host name")
+}
+
 func TestModelRoots(t *testing.T) {
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a")

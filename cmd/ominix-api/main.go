@@ -105,6 +105,7 @@ func serve(ctx context.Context, cfg Config, eng *engines, log *slog.Logger) erro
 		Logger: log, Version: version(), Web: web.FS(), Ready: ready.Load, BaseContext: base,
 	}, &transport.Options{
 		APIKey: cfg.APIKey, CORSOrigins: cfg.CORSOrigins, ModelRoots: cfg.ModelRoots,
+		Loopback: IsLoopback(cfg.Host), AllowedHosts: cfg.AllowedHosts,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes,
 		WriteTimeout: cfg.WriteTimeout, KeepAlive: cfg.KeepAlive, TTSRefAudio: cfg.TTSRefAudio,
 	})

@@ -212,6 +212,15 @@ func TestServeShutdownDeadlineEndsStreams(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	}, 10*time.Second, 10*time.Millisecond)
 
+	// On loopback, a request naming another host (DNS rebinding) is refused.
+	req, err := http.NewRequest(http.MethodGet, base+"/v1/models", nil)
+	require.NoError(t, err)
+	req.Host = "evil.example"
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+
 	body := `{"model":"slow","stream":true,"max_tokens":2000,"messages":[{"role":"user","content":"go on"}]}`
 	stream, err := http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
 	require.NoError(t, err)

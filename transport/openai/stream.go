@@ -72,8 +72,11 @@ func NewChatStream(opts ChatStreamOptions) *ChatStream {
 func (s *ChatStream) Done() bool { return s.done }
 
 // Start appends the role chunk to dst. Call it when the stream opens, before
-// the first token, so clients see the response begin during a long prefill.
-// It appends nothing if the role chunk was already sent.
+// the first token, so clients see the response begin during a long prefill;
+// but not when the answer may be a tool call, whose first chunk carries the
+// role itself (Encode then sends the role chunk before the first text, if
+// the answer turns out to be text). It appends nothing if the role chunk
+// was already sent.
 func (s *ChatStream) Start(dst []byte) []byte {
 	if s.started || s.done {
 		return dst

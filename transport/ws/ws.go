@@ -38,7 +38,7 @@ type AcceptOptions struct {
 }
 
 // Check reports why r cannot be upgraded: it is not a WebSocket upgrade,
-// or its Origin is neither the request's host nor allowed. Both are
+// or its Origin is not allowed (see OriginAllowed). Both are
 // KindInvalid *pipeline.Error values (400) with a code saying which. It
 // writes nothing.
 func Check(r *http.Request, opts *AcceptOptions) error {
@@ -50,7 +50,7 @@ func Check(r *http.Request, opts *AcceptOptions) error {
 	if opts != nil {
 		origins = opts.Origins
 	}
-	if !originAllowed(r, origins) {
+	if !OriginAllowed(r, origins) {
 		return &pipeline.Error{Kind: pipeline.KindInvalid, Code: "websocket_origin_not_allowed",
 			Message: "WebSocket connections from this origin are not allowed; add it to the server's allowed origins (OMINIX_CORS_ORIGINS)."}
 	}
@@ -112,28 +112,43 @@ func offeredKeyProtocol(r *http.Request) string {
 	return ""
 }
 
-// originAllowed accepts requests without Origin, from the request's own
-// host, or from a listed origin.
-func originAllowed(r *http.Request, allowed []string) bool {
+// OriginAllowed reports whether r may be served given its Origin header:
+// requests without one (non-browser clients) are allowed, and so are
+// same-origin requests (the Origin's host and port equal the request's
+// Host, case-insensitively, a default port (80 for http, 443 for https)
+// counting as none, which is coder/websocket's own rule) and requests from
+// a listed origin (scheme://host[:port], compared case-insensitively, a
+// trailing slash ignored; "*" allows any). An Origin that is not a URL with
+// a host ("null" from sandboxed frames and file pages) is allowed only by
+// "*". The same rule guards every route (transport's Guard) and every
+// upgrade (Check), so they cannot disagree.
+func OriginAllowed(r *http.Request, allowed []string) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	norm := strings.ToLower(strings.TrimSuffix(origin, "/"))
+	norm := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(origin), "/"))
 	for _, a := range allowed {
-		a = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(a), "/"))
-		if a == "*" || a == norm {
+		if a = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(a), "/")); a == "*" || a == norm {
 			return true
 		}
 	}
-	return false
+	u, err := url.Parse(norm)
+	if err != nil || u.Host == "" || r.Host == "" {
+		return false
+	}
+	return withoutDefaultPort(u.Host, u.Scheme) == withoutDefaultPort(strings.ToLower(r.Host), u.Scheme)
+}
+
+// withoutDefaultPort drops the scheme's default port from host:port.
+func withoutDefaultPort(host, scheme string) string {
+	switch scheme {
+	case "http", "ws":
+		return strings.TrimSuffix(host, ":80")
+	case "https", "wss":
+		return strings.TrimSuffix(host, ":443")
+	}
+	return host
 }
 
 func headerHasToken(h http.Header, key, token string) bool {

@@ -48,6 +48,36 @@ func TestCheck(t *testing.T) {
 	assert.Equal(t, "websocket_upgrade_required", pe.Code)
 }
 
+func TestOriginAllowed(t *testing.T) {
+	req := func(host, origin string) *http.Request {
+		r := httptest.NewRequest("GET", "/v1/x", nil)
+		r.Host = host
+		r.Header.Set("Origin", origin)
+		return r
+	}
+	cases := []struct {
+		host, origin string
+		want         bool
+	}{
+		{"api.example", "http://api.example", true},
+		{"api.example", "http://api.example:80", true},
+		{"api.example:80", "http://API.example", true},
+		{"api.example", "https://api.example:443/", true},
+		{"api.example:443", "https://api.example", true},
+		{"api.example", "http://api.example:8080", false},
+		{"api.example:8080", "http://api.example:80", false},
+		{"api.example:443", "http://api.example", false},
+		{"127.0.0.1:8080", "http://localhost:8080", false},
+		{"", "http://api.example", false},
+		{"api.example", "null", false},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, ws.OriginAllowed(req(c.host, c.origin), nil), "Host %q, Origin %q", c.host, c.origin)
+	}
+	assert.True(t, ws.OriginAllowed(req("api.example", "null"), []string{"null"}), "null only when listed")
+	assert.True(t, ws.OriginAllowed(req("api.example", "http://localhost:5173"), []string{" http://LOCALHOST:5173/ "}))
+}
+
 func TestAcceptSendAndLimits(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := ws.Accept(w, r, &ws.AcceptOptions{Subprotocols: []string{"ominix.v1"}, ReadLimit: 16})
