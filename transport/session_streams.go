@@ -47,6 +47,13 @@ var ErrCancelledByClient = &pipeline.Error{Kind: pipeline.KindCancelled, Code: "
 // (seq 0, SSE id repeating the last delivered event's). Subscription
 // errors (ErrReplayGap) are answered before streaming. It returns when the
 // stream has ended and every goroutine it started has exited.
+//
+// Replay comes from the session's own log, not from r3labs' EventLog
+// (AutoReplay off): that log grows without bound, renumbers event ids with
+// its own index (our ids are the session's sequence numbers, which
+// Last-Event-ID must name) and replays into the subscriber's channel
+// without a limit, where sessions.MemLog keeps a bounded window and
+// answers a resume from before it with ErrReplayGap.
 func (s *Server) ServeSessionEvents(w http.ResponseWriter, r *http.Request, sess *sessions.Session, after uint64) {
 	if !sse.CanFlush(w) {
 		WriteError(w, r, &pipeline.Error{Kind: pipeline.KindInternal, Err: errors.New("response writer cannot flush")})
