@@ -7,7 +7,7 @@ BIN       := bin/ominix-api
 TAGS       = $(shell ./.ci/tags.sh)
 NPM_DIR   := transport/testdata/npm
 
-.PHONY: run build test test-short bench bench-all lint deps npm fuzz
+.PHONY: run build test test-short bench bench-streams bench-all lint deps npm fuzz
 run: deps build ## install what is missing, build, start on 127.0.0.1:8080
 	./$(BIN)
 
@@ -40,6 +40,9 @@ bench: ## the README's benchmarks (see "Measured"); the first run writes ~2 GB o
 	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 1x -count 3 ./mlxrt/speech/pocketsphinx/
 	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 20x -count 3 ./mlxrt/speech/flite/
 	$(GO) test -tags '$(TAGS)' -count=1 -v -run 'TestE2ERealtimeVoiceTurn|TestE2ERealtimeLatency' ./transport/ | grep -E 'first|completed'
+
+bench-streams: ## how many live recognition streams the model thread holds (about 3 minutes)
+	OMINIX_BENCH_STREAMS=1 $(GO) test -tags '$(TAGS)' -run '^$$' -bench RealtimeStreams -benchtime 1x ./mlxrt/speech/pocketsphinx/
 
 bench-all: ## every benchmark in the tree
 	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 8x ./...

@@ -42,10 +42,16 @@ type asrItem struct {
 }
 
 // Transcribe starts a recognition task on the ASR slot's model. Push audio
-// at the returned task's Rate.
+// at the returned task's Rate. A Language the model does not recognize
+// (see CheckLanguage) fails with a KindInvalid *Error, Param "language",
+// before any work starts.
 func (s *Scheduler) Transcribe(ctx context.Context, opts TranscribeOptions, sink Sink) (*Transcription, error) {
 	lease, engine, err := acquireAs[Transcriber](s.slots, ASRSlot, "speech recognizer")
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckLanguage(ModelLanguages(engine), "language", opts.Language); err != nil {
+		lease.Release()
 		return nil, err
 	}
 	rate := engine.InputRate()

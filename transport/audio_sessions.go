@@ -20,7 +20,8 @@ import (
 
 // Native session types of the audio routes (POST /v1/sessions).
 //
-// "transcription": request
+// "transcription": request (a language the recognizer lacks is a 400,
+// param request.language, code unsupported_language)
 //
 //	{"language", "prompt", "words": bool,
 //	 "format": "pcm16" (default) | "g711_ulaw" | "g711_alaw",
@@ -85,6 +86,9 @@ func (s *Server) startTranscriptionSession(_ *http.Request, sess *sessions.Sessi
 	}
 	nt, err := newNativeTranscription(req)
 	if err != nil {
+		return err
+	}
+	if err := pipeline.CheckLanguage(s.asrLanguages(), "request.language", req.Language); err != nil {
 		return err
 	}
 	tr, err := s.deps.Scheduler.Transcribe(sess.Context(), pipeline.TranscribeOptions{

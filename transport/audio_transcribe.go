@@ -73,6 +73,18 @@ func (s *Server) parseTranscription(r *http.Request) (*audioapi.TranscriptionReq
 		Message: "Send the audio as multipart/form-data (OpenAI's form: file, model, …) or as application/json with a base64 'file'."}
 }
 
+// asrLanguages lists the languages of the loaded recognizer: nil when it
+// takes any, or when the ASR slot is empty (starting the work then says
+// so).
+func (s *Server) asrLanguages() []string {
+	lease, err := s.slots.Acquire(pipeline.ASRSlot)
+	if err != nil {
+		return nil
+	}
+	defer lease.Release()
+	return pipeline.ModelLanguages(lease.Model())
+}
+
 // fileJob is one uploaded file being recognized.
 type fileJob struct {
 	s        *Server
@@ -86,13 +98,16 @@ type fileJob struct {
 }
 
 // startFileTranscription decodes the upload and queues its utterances on
-// a new recognition task. Decoding errors (400, 413) come before any work
-// starts.
+// a new recognition task. A language the recognizer lacks and decoding
+// errors (400, 413) come before any work starts.
 func (s *Server) startFileTranscription(r *http.Request, req *audioapi.TranscriptionRequest) (*fileJob, error) {
 	codecs := s.Codecs()
 	if codecs == nil {
 		return nil, &pipeline.Error{Kind: pipeline.KindUnavailable, Code: "audio_unavailable",
 			Message: "This server was started without audio codecs, so it cannot decode uploads."}
+	}
+	if err := pipeline.CheckLanguage(s.asrLanguages(), "language", req.Language); err != nil {
+		return nil, err
 	}
 	audio, err := codecs.Decode(req.File, pipeline.DecodeOptions{MaxSeconds: MaxTranscriptionSeconds})
 	if err != nil {
@@ -187,7 +202,9 @@ func (j *fileJob) merge(done []pipeline.Transcript) pipeline.Transcript {
 
 // streamTranscription answers stream=true: a transcript.text.delta event
 // per stable extension of the text (utterances joined by spaces), then
-// transcript.text.done with the whole text. A failure after the stream
+// transcript.text.done with the whole text and the tokens the engine
+// counted (none for engines that count no tokens: see
+// openai.NewTranscriptTextDone). A failure after the stream
 // started is sent as an error event ({"error": {...}}).
 func (s *Server) streamTranscription(w http.ResponseWriter, r *http.Request, j *fileJob) {
 	sw, err := sse.New(r.Context(), w, s.SSEOptions())
@@ -198,6 +215,7 @@ func (s *Server) streamTranscription(w http.ResponseWriter, r *http.Request, j *
 	defer sw.Close()
 	done := make([]pipeline.Transcript, len(j.utts))
 	deltas := make([]audioapi.Deltas, len(j.utts))
+	var usage pipeline.Usage
 	sent := false
 	for {
 		e, err := j.sub.Next(r.Context())
@@ -226,6 +244,7 @@ func (s *Server) streamTranscription(w http.ResponseWriter, r *http.Request, j *
 				continue
 			}
 			done[i] = ev.Transcript
+			usage = addUsage(usage, ev.Usage)
 			deltas[i].Space = sent && deltas[i].Sent() == ""
 			d = deltas[i].Final(ev.Text)
 		}
@@ -237,7 +256,15 @@ func (s *Server) streamTranscription(w http.ResponseWriter, r *http.Request, j *
 		}
 	}
 	t := j.merge(done)
-	sendJSON(sw, openai.NewTranscriptTextDone(t.Text, pipeline.Usage{}))
+	sendJSON(sw, openai.NewTranscriptTextDone(t.Text, usage))
+}
+
+// addUsage sums what the utterances of one file consumed.
+func addUsage(a, b pipeline.Usage) pipeline.Usage {
+	a.PromptTokens += b.PromptTokens
+	a.CompletionTokens += b.CompletionTokens
+	a.InputAudioSeconds += b.InputAudioSeconds
+	return a
 }
 
 // seedTranscription is the seed's JSON answer, with OpenAI's usage added.

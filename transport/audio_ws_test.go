@@ -1,13 +1,16 @@
 package transport_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
@@ -259,4 +262,155 @@ func TestNativeSpeechSession(t *testing.T) {
 		got = append(got, m["type"].(string))
 	}
 	assert.Equal(t, []string{"audio.chunk", "audio.mark", "audio.chunk", "done"}, got)
+}
+
+// writeOversize sends a text message of n bytes and returns the close
+// error the next read sees.
+func (j *jsonConn) writeOversize(n int) error {
+	j.t.Helper()
+	msg := append([]byte(`{"event":"task_continue","type":"input_text","text":"`), bytes.Repeat([]byte("a"), n)...)
+	msg = append(msg, '"', '}')
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	_ = j.c.Write(ctx, websocket.MessageText, msg) // the server may close before it has read it all
+	for {
+		if _, err := j.next(); err != nil {
+			return err
+		}
+	}
+}
+
+// A message over /ws/v1/tts's 64 KiB limit closes the connection with
+// 1009 (message too big); one just under it is an ordinary message, and
+// the server goes on serving.
+func TestTTSWebSocketOversizeMessage(t *testing.T) {
+	e := newAudioEnv(t, "", nil)
+	c := dialJSON(t, wsURL(e, "/ws/v1/tts"), nil)
+	c.must()
+	c.send(map[string]any{"event": "task_start", "audio_setting": map[string]any{"format": "pcm"}})
+	require.Equal(t, "task_started", c.must()["event"])
+	// 60 KiB of text is within the message limit but over the 4096
+	// characters one message may speak: an error, the connection stays.
+	c.send(map[string]any{"event": "task_continue", "text": strings.Repeat("a", 60<<10)})
+	m := c.must()
+	assert.Equal(t, "error", m["event"])
+	err := c.writeOversize(64 << 10)
+	assert.Equal(t, websocket.StatusMessageTooBig, websocket.CloseStatus(err), "%v", err)
+
+	c = dialJSON(t, wsURL(e, "/ws/v1/tts"), nil)
+	c.must()
+	c.send(map[string]any{"event": "task_start", "audio_setting": map[string]any{"format": "pcm"}})
+	require.Equal(t, "task_started", c.must()["event"])
+	c.send(map[string]any{"event": "task_continue", "text": "Still here."})
+	assert.Equal(t, "task_progress", c.must()["event"])
+	c.send(map[string]any{"event": "task_finish"})
+	for {
+		if _, err := c.next(); err != nil {
+			break
+		}
+	}
+	e.idle()
+}
+
+// The native session WebSocket bounds client messages per session type
+// (1 MiB for transcription audio, 64 KiB otherwise): a larger one closes
+// that connection with 1009, and the session itself goes on — a new
+// connection can still feed it.
+func TestNativeSessionOversizeMessage(t *testing.T) {
+	e := newAudioEnv(t, "", nil)
+	for _, c := range []struct {
+		request string
+		limit   int
+	}{
+		{`{"type":"speech","request":{"keep_open":true}}`, 64 << 10},
+		{`{"type":"transcription","request":{"rate":16000,"turn_detection":null}}`, 1 << 20},
+	} {
+		status, body := readAll(t, e.post("/v1/sessions", c.request))
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		var sess struct{ ID, Type string }
+		require.NoError(t, json.Unmarshal(body, &sess))
+		url := wsURL(e, "/v1/sessions/"+sess.ID+"/ws")
+		conn := dialJSON(t, url, nil)
+		err := conn.writeOversize(c.limit)
+		assert.Equal(t, websocket.StatusMessageTooBig, websocket.CloseStatus(err), "%s: %v", sess.Type, err)
+
+		conn = dialJSON(t, url, nil)
+		if sess.Type == "speech" {
+			conn.send(map[string]any{"type": "input_text", "text": "Fine."})
+			conn.send(map[string]any{"type": "end"})
+		} else {
+			conn.sendBinary(rt.PCM16(rt.Tone(16000, 300, 440, 0.5)))
+			conn.send(map[string]any{"type": "input_audio_buffer.end"})
+		}
+		var types []string
+		for {
+			m, err := conn.next()
+			if err != nil {
+				assert.Equal(t, websocket.StatusNormalClosure, websocket.CloseStatus(err), "%v", err)
+				break
+			}
+			types = append(types, m["type"].(string))
+		}
+		assert.Equal(t, "done", types[len(types)-1], "%s: %v", sess.Type, types)
+	}
+	e.idle()
+}
+
+// A native transcription session streams its events to an SSE subscriber
+// while a WebSocket client feeds it audio; the SSE stream ends after done.
+func TestNativeTranscriptionSSE(t *testing.T) {
+	e := newAudioEnv(t, "", nil)
+	status, body := readAll(t, e.post("/v1/sessions", `{"type":"transcription","request":{"rate":16000}}`))
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	var sess struct {
+		ID        string `json:"id"`
+		EventsURL string `json:"events_url"`
+	}
+	require.NoError(t, json.Unmarshal(body, &sess))
+	resp, err := http.Get(e.url + sess.EventsURL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	frames := make(chan []sseFrame, 1)
+	go func() { frames <- readFrames(t, resp.Body) }()
+
+	c := dialJSON(t, wsURL(e, "/v1/sessions/"+sess.ID+"/ws"), nil)
+	for _, f := range rt.Frames(rt.PCM16(rt.Utterances(16000, 2, 300, 400, 700)), 32*20) {
+		c.sendBinary(f)
+	}
+	c.send(map[string]any{"type": "input_audio_buffer.end"})
+
+	var got []sseFrame
+	select {
+	case got = <-frames:
+	case <-time.After(wait):
+		t.Fatal("the SSE stream did not end after done")
+	}
+	counts := map[string]int{}
+	var texts []string
+	lastID := 0
+	for _, f := range got {
+		if f.Data == "" {
+			continue
+		}
+		counts[f.Event]++
+		id, err := strconv.Atoi(f.ID)
+		require.NoError(t, err, "SSE id %q", f.ID)
+		assert.Greater(t, id, lastID, "ids increase")
+		lastID = id
+		if f.Event == "transcript.done" {
+			var m struct{ Text string }
+			require.NoError(t, json.Unmarshal([]byte(f.Data), &m))
+			texts = append(texts, m.Text)
+		}
+	}
+	assert.Equal(t, 2, counts["speech.started"])
+	assert.Equal(t, 2, counts["speech.stopped"])
+	assert.Positive(t, counts["transcript.delta"])
+	require.Len(t, texts, 2)
+	checkWords(t, strings.Join(texts, " "), 8, 10) // four or five words of each 400 ms tone
+	assert.Equal(t, 1, counts["done"])
+	assert.Equal(t, "done", got[len(got)-1].Event)
+	e.idle()
 }

@@ -5,12 +5,15 @@ package transport_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -30,22 +33,33 @@ var e2eSentences = []string{
 	"The children played in the park after school.",
 }
 
-// newSpeechEnv serves the real engines: pocketsphinx (Debian's en-us
-// model) and flite; tweaks, when given, change the options further.
-func newSpeechEnv(t *testing.T, tweaks ...func(*envOptions)) *env {
-	t.Helper()
+// speechModels loads the real engines: pocketsphinx (Debian's en-us model,
+// the default pool of decoders) and flite. err says what is missing.
+func speechModels() (asr pipeline.Transcriber, tts pipeline.Synthesizer, err error) {
 	if err := pocketsphinx.Available(); err != nil {
-		t.Skipf("pocketsphinx: %v", err)
+		return nil, nil, fmt.Errorf("pocketsphinx: %w", err)
 	}
 	if err := flite.Available(); err != nil {
-		t.Skipf("flite: %v", err)
+		return nil, nil, fmt.Errorf("flite: %w", err)
 	}
-	asr, err := pocketsphinx.New(context.Background(), pocketsphinx.DefaultPaths(), nil)
+	if asr, err = pocketsphinx.New(context.Background(), pocketsphinx.DefaultPaths(), nil); err != nil {
+		return nil, nil, fmt.Errorf("pocketsphinx model: %w", err)
+	}
+	if tts, err = flite.New(nil); err != nil {
+		return nil, nil, fmt.Errorf("flite: %w", err)
+	}
+	return asr, tts, nil
+}
+
+// newSpeechEnv serves the real engines (see speechModels); tweaks, when
+// given, change the options further. Without the engines the test is
+// skipped, or fails under OMINIX_REQUIRE_SPEECH=1.
+func newSpeechEnv(t *testing.T, tweaks ...func(*envOptions)) *env {
+	t.Helper()
+	asr, tts, err := speechModels()
 	if err != nil {
-		t.Skipf("pocketsphinx model: %v", err)
+		speechtest.Missing(t, "%v", err)
 	}
-	tts, err := flite.New(nil)
-	require.NoError(t, err)
 	return newAudioEnv(t, "", func(o *envOptions) {
 		o.models["pocketsphinx"] = asr
 		o.models["flite"] = tts
@@ -73,12 +87,18 @@ func transcribeFile(t *testing.T, e *env, file []byte) string {
 	return strings.TrimSpace(string(body))
 }
 
+// TestE2ESpeechRoundTrip has flite speak each sentence and pocketsphinx
+// recognize it, through the file endpoint and through /v1/realtime: no
+// sentence may have a word error rate above 0.3, and their mean must not
+// exceed 0.15 on either path.
 func TestE2ESpeechRoundTrip(t *testing.T) {
 	e := newSpeechEnv(t)
+	var fileWER, rtWER []float64
 	for _, s := range e2eSentences {
 		wav := speakWAV(t, e, s)
 		got := transcribeFile(t, e, wav)
 		wer := speechtest.WER(s, got)
+		fileWER = append(fileWER, wer)
 		t.Logf("file:     %.2f %q → %q", wer, s, got)
 		assert.LessOrEqual(t, wer, 0.3, "%q → %q", s, got)
 
@@ -103,17 +123,32 @@ func TestE2ESpeechRoundTrip(t *testing.T) {
 		}
 		got = strings.Join(parts, " ")
 		wer = speechtest.WER(s, got)
+		rtWER = append(rtWER, wer)
 		t.Logf("realtime: %.2f %q → %q", wer, s, got)
 		assert.LessOrEqual(t, wer, 0.3, "%q → %q", s, got)
 		realtimeCheck(t, c, false)
 	}
+	t.Logf("mean WER: file %.3f, realtime %.3f", mean(fileWER), mean(rtWER))
+	assert.LessOrEqual(t, mean(fileWER), 0.15, "mean WER of the file endpoint")
+	assert.LessOrEqual(t, mean(rtWER), 0.15, "mean WER of /v1/realtime")
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	sum := 0.0
+	for _, x := range xs {
+		sum += x
+	}
+	return sum / float64(len(xs))
 }
 
 // Debian's alsa-utils recordings of a human voice give non-empty transcripts.
 func TestE2EHumanRecordings(t *testing.T) {
 	files, _ := filepath.Glob("/usr/share/sounds/alsa/*.wav")
 	if len(files) == 0 {
-		t.Skip("alsa-utils sounds not installed")
+		speechtest.Missing(t, "alsa-utils sounds are not installed")
 	}
 	e := newSpeechEnv(t)
 	for _, f := range files {
@@ -159,4 +194,50 @@ func TestE2ERealtimeLatency(t *testing.T) {
 		a.Seconds(), first.At.Sub(sent[lead/20]), c.Count("conversation.item.input_audio_transcription.delta"),
 		speechEnd.Sub(last.At), done.At.Sub(speechEnd), done.Str("transcript"))
 	assert.LessOrEqual(t, speechtest.WER(s, done.Str("transcript")), 0.3)
+}
+
+// Beyond pocketsphinx's pool of decoders (OMINIX_ASR_STREAMS), recognition
+// is refused, not queued: with a pool of one held by a realtime
+// connection, a file transcription gets 429 asr_streams_exhausted with
+// Retry-After, and succeeds once the connection has gone.
+func TestE2EDecoderPoolExhausted(t *testing.T) {
+	if err := pocketsphinx.Available(); err != nil {
+		speechtest.Missing(t, "pocketsphinx: %v", err)
+	}
+	asr, err := pocketsphinx.New(context.Background(), pocketsphinx.DefaultPaths(), &pocketsphinx.Options{Decoders: 1})
+	require.NoError(t, err)
+	tts, err := flite.New(nil)
+	require.NoError(t, err)
+	e := newAudioEnv(t, "", func(o *envOptions) {
+		o.models["pocketsphinx"], o.models["flite"] = asr, tts
+		o.load[pipeline.ASRSlot], o.load[pipeline.TTSSlot] = "pocketsphinx", "flite"
+	})
+	wav := speakWAV(t, e, e2eSentences[0])
+	a, err := audio.New().Decode(wav, pipeline.DecodeOptions{})
+	require.NoError(t, err)
+
+	c := rt.Dial(t, wsURL(e, "/v1/realtime?intent=transcription"), nil)
+	c.Next()
+	c.Send(map[string]any{"type": "session.update", "session": map[string]any{"type": "transcription",
+		"audio": map[string]any{"input": map[string]any{"turn_detection": nil}}}})
+	c.WaitFor("session.updated")
+	for _, f := range rt.Frames(rt.PCM16(a.Samples), 48*20) {
+		c.Append(f)
+	}
+	c.WaitFor("conversation.item.input_audio_transcription.delta") // the connection holds the decoder
+
+	resp := postForm(t, e, wav, "model", "whisper-1")
+	assert.Equal(t, "1", resp.Header.Get("Retry-After"))
+	status, body := readAll(t, resp)
+	require.Equal(t, http.StatusTooManyRequests, status, "%s", body)
+	eb := errBodyOf(t, body)
+	require.NotNil(t, eb.Error.Code)
+	assert.Equal(t, "asr_streams_exhausted", *eb.Error.Code)
+	t.Logf("second stream: %d %s", status, body)
+
+	require.NoError(t, c.C.Close(websocket.StatusNormalClosure, ""))
+	require.Eventually(t, func() bool {
+		status, _ := readAll(t, postForm(t, e, wav, "model", "whisper-1"))
+		return status == http.StatusOK
+	}, wait, 100*time.Millisecond, "the decoder returns to the pool when the connection ends")
 }

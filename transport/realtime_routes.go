@@ -55,7 +55,7 @@ func (s *Server) realtime(w http.ResponseWriter, r *http.Request) {
 	err = realtime.Serve(s.base, c, realtime.Config{
 		Machine: realtime.Options{
 			Intent: intent, Model: model, Beta: realtime.BetaRequested(r), TranscriptionModel: asr.ID,
-			Voices: s.voices(),
+			Voices: s.voices(), Languages: s.asrLanguages(), RefAudio: s.ttsRefAudio() != "",
 		},
 		Transcriber:  s.deps.Scheduler,
 		Responder:    s.deps.Scheduler,

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -169,19 +170,35 @@ func TestDecodeLyingHeadersAllocateLittle(t *testing.T) {
 	}
 }
 
-// go-mp3 lacks MPEG-2.5 (8 to 12 kHz MP3s): they get a clear error.
+// go-mp3 lacks MPEG-2.5 (8, 11.025 and 12 kHz MP3s): they get an error
+// that names the rate and the MP3 rates that are read.
 func TestDecodeMPEG25IsRefusedClearly(t *testing.T) {
 	if out, _ := exec.Command("sox", "-h").Output(); !bytes.Contains(out, []byte(" mp3")) {
 		t.Skip("sox with an mp3 handler (libsox-fmt-mp3) not installed")
 	}
-	p := filepath.Join(t.TempDir(), "8k.mp3")
-	b, err := exec.Command("sox", filepath.Join("testdata", "speech.wav"), "-r", "8000", p).CombinedOutput()
-	require.NoError(t, err, string(b))
-	data, err := os.ReadFile(p)
-	require.NoError(t, err)
-	_, err = codecs.Decode(data, pipeline.DecodeOptions{})
-	pe := requireKind(t, err, pipeline.KindInvalid)
-	assert.Contains(t, pe.Message, "MPEG-2.5 MP3 (8 to 12 kHz) is not supported")
+	for _, rate := range []string{"8000", "11025", "12000"} {
+		p := filepath.Join(t.TempDir(), rate+".mp3")
+		b, err := exec.Command("sox", filepath.Join("testdata", "speech.wav"), "-r", rate, p).CombinedOutput()
+		require.NoError(t, err, string(b))
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		_, err = codecs.Decode(data, pipeline.DecodeOptions{})
+		pe := requireKind(t, err, pipeline.KindInvalid)
+		assert.Contains(t, pe.Message, "MPEG-2.5 MP3 at "+rate+" Hz is not supported")
+		assert.Contains(t, pe.Message, "16000, 22050, 24000, 32000, 44100 or 48000 Hz")
+		assert.Equal(t, "file", pe.Param)
+	}
+	// The rates it names do decode.
+	for _, rate := range []int{16000, 22050, 24000, 32000, 44100, 48000} {
+		p := filepath.Join(t.TempDir(), "x.mp3")
+		b, err := exec.Command("sox", filepath.Join("testdata", "speech.wav"), "-r", strconv.Itoa(rate), p).CombinedOutput()
+		require.NoError(t, err, string(b))
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		a, err := codecs.Decode(data, pipeline.DecodeOptions{})
+		require.NoError(t, err, "%d Hz", rate)
+		assert.Equal(t, rate, a.Rate)
+	}
 }
 
 func TestFormatLists(t *testing.T) {

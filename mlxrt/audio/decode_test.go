@@ -266,3 +266,83 @@ func TestDecodeMaxSeconds(t *testing.T) {
 	_, err := codecs.Decode(long, pipeline.DecodeOptions{MaxSeconds: 2.5})
 	requireKind(t, err, pipeline.KindTooLarge)
 }
+
+// stereoWAV is a PCM WAV of two different channels at bits per sample.
+func stereoWAV(rate, bits int, left, right []float32) []byte {
+	s := wavSpec{tag: 1, bits: bits, channels: 2, rate: rate}
+	var data []byte
+	for i := range left {
+		data = appendSample(data, s, left[i])
+		data = appendSample(data, s, right[i])
+	}
+	fmtc := binary.LittleEndian.AppendUint16(nil, 1)
+	fmtc = binary.LittleEndian.AppendUint16(fmtc, 2)
+	fmtc = binary.LittleEndian.AppendUint32(fmtc, uint32(rate))
+	fmtc = binary.LittleEndian.AppendUint32(fmtc, uint32(rate*2*bits/8))
+	fmtc = binary.LittleEndian.AppendUint16(fmtc, uint16(2*bits/8))
+	fmtc = binary.LittleEndian.AppendUint16(fmtc, uint16(bits))
+	out := appendChunk([]byte("RIFF\x00\x00\x00\x00WAVE"), "fmt ", fmtc)
+	out = appendChunk(out, "data", data)
+	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
+	return out
+}
+
+// FLAC as recorders and music tools write it: stereo at 44.1 kHz with 24
+// bits and at 48 kHz with 16, made by the reference encoder (the flac
+// CLI), whose stereo decorrelation (left/side, right/side, mid/side) is
+// chosen per frame. The two channels differ (the right one is the left
+// at half level, 3 ms late), so a decoder that undid the decorrelation
+// wrongly would not match the WAV the FLAC was made from, nor the mean
+// of the channels.
+func TestDecodeFLACStereo(t *testing.T) {
+	if _, err := exec.LookPath("flac"); err != nil {
+		t.Skip("the flac CLI is not installed (apt-get install flac)")
+	}
+	ref := reference(t)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		rate, bits int
+		args       []string
+	}{
+		{44100, 24, []string{"--best"}},
+		{48000, 16, []string{"--best"}},
+		{48000, 24, []string{"-5", "--no-mid-side"}},
+		{44100, 16, []string{"-0"}},
+	} {
+		t.Run(fmt.Sprintf("%dHz-%dbit%v", c.rate, c.bits, c.args), func(t *testing.T) {
+			left, err := dsp.Resample(ref.Samples, ref.Rate, c.rate)
+			require.NoError(t, err)
+			delay := c.rate * 3 / 1000
+			right := make([]float32, len(left))
+			for i := delay; i < len(right); i++ {
+				right[i] = 0.5 * left[i-delay]
+			}
+			wav := stereoWAV(c.rate, c.bits, left, right)
+			in, out := filepath.Join(dir, "in.wav"), filepath.Join(dir, "out.flac")
+			require.NoError(t, os.WriteFile(in, wav, 0o600))
+			b, err := exec.Command("flac", append([]string{"-s", "-f", "-o", out}, append(c.args, in)...)...).CombinedOutput()
+			require.NoError(t, err, string(b))
+			data, err := os.ReadFile(out)
+			require.NoError(t, err)
+
+			fromFLAC, err := codecs.Decode(data, pipeline.DecodeOptions{})
+			require.NoError(t, err)
+			fromWAV, err := codecs.Decode(wav, pipeline.DecodeOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, c.rate, fromFLAC.Rate)
+			require.Len(t, fromFLAC.Samples, len(left))
+			worst := 0.0
+			for i, v := range fromFLAC.Samples {
+				worst = max(worst, math.Abs(float64(v-fromWAV.Samples[i])))
+			}
+			assert.LessOrEqual(t, worst, 1e-6, "lossless: the FLAC decodes to the WAV's samples")
+			// And both are the mean of the channels, to the quantization step.
+			step := 1 / float64(int(1)<<(c.bits-1))
+			worst = 0
+			for i, v := range fromFLAC.Samples {
+				worst = max(worst, math.Abs(float64(v)-float64(left[i]+right[i])/2))
+			}
+			assert.LessOrEqual(t, worst, step, "the mono mix")
+		})
+	}
+}

@@ -99,7 +99,10 @@ func sniffMPEG(data []byte, start int) sniffResult {
 			return unsupported("MPEG layer I/II audio (MP1/MP2)")
 		}
 		if h.version == 25 {
-			return unsupported("MPEG-2.5 MP3 (8 to 12 kHz)")
+			// go-mp3 refuses MPEG-2.5 ("not supported") in its frame
+			// decoder; say which files it does read.
+			return sniffResult{err: invalidf("MPEG-2.5 MP3 at %d Hz is not supported: MP3 files must be MPEG-1 or MPEG-2 Layer III "+
+				"at %s Hz; resample to one of those rates, or send WAV, FLAC, Ogg/Opus or WebM/Opus, which any rate from 8000 Hz works in", h.rate, mp3DecodeRates)}
 		}
 		return sniffResult{kind: mp3Container, start: p}
 	}
@@ -146,6 +149,11 @@ type mpegHeader struct {
 	rate    int
 	size    int // bytes in the frame, header included
 }
+
+// mp3DecodeRates are the sample rates of the MP3 files Decode reads
+// (MPEG-1 and MPEG-2 Layer III; go-mp3 has no MPEG-2.5, which is 8000,
+// 11025 and 12000 Hz).
+const mp3DecodeRates = "16000, 22050, 24000, 32000, 44100 or 48000"
 
 var (
 	mpegRates = map[int][3]int{1: {44100, 48000, 32000}, 2: {22050, 24000, 16000}, 25: {11025, 12000, 8000}}

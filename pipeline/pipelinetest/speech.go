@@ -12,11 +12,20 @@ import (
 // audio whose peak exceeds 0.1 becomes the next word of Words (cycling), so
 // tests can predict transcripts from synthetic tones.
 type Transcriber struct {
-	Words   []string
+	Words []string
+	// Langs are the languages the recognizer claims (see
+	// pipeline.LanguageLister); nil accepts any language.
+	Langs   []string
 	streams atomic.Int64
 }
 
-var _ pipeline.Transcriber = (*Transcriber)(nil)
+var (
+	_ pipeline.Transcriber    = (*Transcriber)(nil)
+	_ pipeline.LanguageLister = (*Transcriber)(nil)
+)
+
+// Languages returns Langs.
+func (t *Transcriber) Languages() []string { return t.Langs }
 
 // Info describes the recognizer.
 func (t *Transcriber) Info() pipeline.ModelInfo {

@@ -171,10 +171,18 @@ func NewTranscriptTextDelta(delta string) TranscriptTextDeltaEvent {
 	return TranscriptTextDeltaEvent{Type: EventTranscriptTextDelta, Delta: delta}
 }
 
-// NewTranscriptTextDone builds a transcript.text.done event. Input tokens
-// are u.PromptTokens (counted as audio tokens) and output tokens
-// u.CompletionTokens; engines that count no tokens report zeros.
+// NewTranscriptTextDone builds a transcript.text.done event. OpenAI's
+// schema gives this event only token usage (TranscriptTextUsageTokens),
+// and makes it optional: input tokens are u.PromptTokens (counted as audio
+// tokens) and output tokens u.CompletionTokens. Engines that count no
+// tokens (pocketsphinx decodes frames, not tokens) get no usage member at
+// all rather than zeros that would read as "free"; the audio seconds they
+// measured are reported where the schemas allow it (the json and
+// verbose_json responses, and realtime's completed event).
 func NewTranscriptTextDone(text string, u pipeline.Usage) TranscriptTextDoneEvent {
+	if u.PromptTokens == 0 && u.CompletionTokens == 0 {
+		return TranscriptTextDoneEvent{Type: EventTranscriptTextDone, Text: text}
+	}
 	return TranscriptTextDoneEvent{Type: EventTranscriptTextDone, Text: text, Usage: &TokenUsage{
 		Type: "tokens", InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens,
 		TotalTokens:       u.PromptTokens + u.CompletionTokens,
@@ -188,10 +196,17 @@ func NewSpeechAudioDelta(audio []byte) SpeechAudioDeltaEvent {
 	return SpeechAudioDeltaEvent{Type: EventSpeechAudioDelta, Audio: base64.StdEncoding.EncodeToString(audio)}
 }
 
-// NewSpeechAudioDone builds a speech.audio.done event. Input tokens are
-// u.PromptTokens when the engine counts tokens, otherwise the number of
-// input characters (engines such as flite have no tokenizer); output tokens
-// are u.CompletionTokens.
+// NewSpeechAudioDone builds a speech.audio.done event, whose usage the
+// schema requires as three token counts. They mean:
+//   - input_tokens: u.PromptTokens when the engine tokenizes its input;
+//     otherwise u.InputCharacters, the characters spoken, which is the
+//     unit engines without a tokenizer (flite) consume and the unit
+//     OpenAI bills tts-1 by;
+//   - output_tokens: u.CompletionTokens, the audio tokens a neural engine
+//     generates; an engine that makes samples directly (flite) generates
+//     none, so it is 0. The seconds of audio made (u.OutputAudioSeconds)
+//     have no field in this event;
+//   - total_tokens: their sum.
 func NewSpeechAudioDone(u pipeline.Usage) SpeechAudioDoneEvent {
 	in := u.PromptTokens
 	if in == 0 {

@@ -66,6 +66,7 @@ func TestAudioTypesMatchSchema(t *testing.T) {
 		{"CreateTranscriptionResponseVerboseJson", openai.NewVerboseTranscription(pipeline.Transcript{Text: "x", Duration: 1})},
 		{"TranscriptTextDeltaEvent", openai.NewTranscriptTextDelta(" wonderful")},
 		{"TranscriptTextDoneEvent", openai.NewTranscriptTextDone("all of it", pipeline.Usage{PromptTokens: 14, CompletionTokens: 31})},
+		{"TranscriptTextDoneEvent", openai.NewTranscriptTextDone("all of it", pipeline.Usage{InputAudioSeconds: 2.5})},
 		{"SpeechAudioDeltaEvent", openai.NewSpeechAudioDelta([]byte{0, 1, 2, 255})},
 		{"SpeechAudioDoneEvent", openai.NewSpeechAudioDone(pipeline.Usage{InputCharacters: 12})},
 		{"ErrorResponse", openai.NewErrorResponse(pipeline.ErrOverloaded)},
@@ -96,7 +97,13 @@ func TestAudioEventValues(t *testing.T) {
 	assert.Equal(t, openai.SpeechUsage{InputTokens: 12, OutputTokens: 3, TotalTokens: 15}, done.Usage)
 	td := openai.NewTranscriptTextDone("t", pipeline.Usage{PromptTokens: 2, CompletionTokens: 3})
 	assert.Equal(t, 5, td.Usage.TotalTokens)
-	b, err := openai.Marshal(openai.NewModelList(nil))
+	// An engine that counts no tokens reports no token usage, not zeros.
+	b, err := openai.Marshal(openai.NewTranscriptTextDone("t", pipeline.Usage{InputAudioSeconds: 2.5}))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"type":"transcript.text.done","text":"t"}`, string(b))
+	done = openai.NewSpeechAudioDone(pipeline.Usage{InputCharacters: 12, OutputAudioSeconds: 1.5})
+	assert.Equal(t, openai.SpeechUsage{InputTokens: 12, OutputTokens: 0, TotalTokens: 12}, done.Usage, "flite: characters in, no tokens out")
+	b, err = openai.Marshal(openai.NewModelList(nil))
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"object":"list","data":[]}`, string(b))
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ominix/ominix-api/pipeline"
+	"github.com/ominix/ominix-api/transport/audioapi"
 )
 
 // convConfig is a conversation session's configuration.
@@ -14,6 +15,7 @@ type convConfig struct {
 	modalities   []string
 	instructions string
 	voice        string
+	voiceSet     bool // the client named the voice (not the default)
 	speed        float64
 	format       InputFormat // output audio
 	maxTokens    int         // 0: "inf"
@@ -43,8 +45,14 @@ func (m *Machine) modalities() []string {
 }
 
 // validVoice checks a voice against Options.Voices (ignoring case); any
-// voice passes when the list is empty.
+// voice passes when the list is empty. A name that asks for a cloned
+// voice (see audioapi.CloneVoice: "voice_…", "ref:…", a path to audio)
+// fails with voice_cloning_unavailable, as on the HTTP endpoints.
 func (m *Machine) validVoice(param, voice string) *ProtocolError {
+	if audioapi.CloneVoice(voice) {
+		return protoErr(audioapi.CodeVoiceCloning, param,
+			"Voice '%s' asks for a cloned voice, and no voice-cloning TTS engine is loaded; use a built-in voice%s.", clip(voice, 64), m.voiceList())
+	}
 	if len(m.opts.Voices) == 0 {
 		return nil
 	}
@@ -56,17 +64,29 @@ func (m *Machine) validVoice(param, voice string) *ProtocolError {
 	return protoErr(CodeInvalidValue, param, "Unknown voice '%s'. Supported voices: %s.", clip(voice, 64), strings.Join(m.opts.Voices, ", "))
 }
 
+// voiceList is ": a, b, …" of Options.Voices, or "" when unknown.
+func (m *Machine) voiceList() string {
+	if len(m.opts.Voices) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(m.opts.Voices, ", ")
+}
+
+// voiceParam names the session's voice member in the connection's dialect.
+func (m *Machine) voiceParam() string {
+	if m.dialect == Beta {
+		return "session.voice"
+	}
+	return "session.audio.output.voice"
+}
+
 // checkRealtime validates what applyRealtime cannot reject later, so a
 // failed update changes nothing.
 func (m *Machine) checkRealtime(u *RealtimeUpdate) *ProtocolError {
 	if u == nil || u.Voice == nil {
 		return nil
 	}
-	param := "session.audio.output.voice"
-	if m.dialect == Beta {
-		param = "session.voice"
-	}
-	return m.validVoice(param, *u.Voice)
+	return m.validVoice(m.voiceParam(), *u.Voice)
 }
 
 // applyRealtime changes the conversation settings of a session.update.
@@ -92,6 +112,7 @@ func (m *Machine) applyRealtime(su *SessionUpdate) {
 	}
 	set(&c.instructions, u.Instructions)
 	set(&c.voice, u.Voice)
+	c.voiceSet = c.voiceSet || u.Voice != nil
 	if u.OutputFormat != nil {
 		c.format = *u.OutputFormat
 	}

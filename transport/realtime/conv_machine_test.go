@@ -562,3 +562,119 @@ func TestTranscriptionEventsOff(t *testing.T) {
 		"audio": map[string]any{"input": map[string]any{"transcription": map[string]any{"model": "whisper-1"}}}}})
 	assert.NotNil(t, out.Events[0].(*realtime.SessionEvent).Session.(*realtime.RealtimeSessionGA).Audio.Input.Transcription)
 }
+
+// Cloned voices are refused clearly wherever a voice is named, and with
+// RefAudio (TTS_REF_AUDIO) a session that names no voice cannot be
+// answered with audio until it names a built-in one.
+func TestConversationClonedVoices(t *testing.T) {
+	for _, c := range []struct{ msg, param string }{
+		{`{"type":"session.update","session":{"type":"realtime","audio":{"output":{"voice":"voice_123"}}}}`, "session.audio.output.voice"},
+		{`{"type":"session.update","session":{"type":"realtime","audio":{"output":{"voice":"ref:/srv/me.wav"}}}}`, "session.audio.output.voice"},
+		{`{"type":"response.create","response":{"voice":"clone:me"}}`, "response.voice"},
+		{`{"type":"response.create","response":{"audio":{"output":{"voice":"/tmp/me.wav"}}}}`, "response.voice"},
+	} {
+		h := newConversation(t, false, "audio")
+		out := h.take(h.m.Client([]byte(c.msg)))
+		code, param, _ := errorCode(t, out)
+		assert.Equal(t, "voice_cloning_unavailable", code, c.msg)
+		assert.Equal(t, c.param, param, c.msg)
+		assert.Contains(t, errorMessage(out), "alloy, tone", "the message names the built-in voices")
+	}
+
+	for _, beta := range []bool{false, true} {
+		h := newHarness(t, realtime.Options{Model: "gpt-realtime", Beta: beta, Voices: []string{"alloy", "tone"}, RefAudio: true})
+		h.userText("Hello?")
+		out := h.send(map[string]any{"type": "response.create"})
+		code, param, _ := errorCode(t, out)
+		assert.Equal(t, "voice_cloning_unavailable", code)
+		want := "session.audio.output.voice"
+		if beta {
+			want = "session.voice"
+		}
+		assert.Equal(t, want, param)
+		assert.Contains(t, errorMessage(out), "TTS_REF_AUDIO")
+		assert.Zero(t, countType(h.events, "response.created"), "no response starts")
+
+		// Text needs no voice; a built-in voice named per response or for
+		// the session is spoken.
+		rid, _ := h.startResponse(map[string]any{"modalities": []string{"text"}, "output_modalities": []string{"text"}})
+		h.send(map[string]any{"type": "response.cancel", "response_id": rid})
+		rid, start := h.startResponse(map[string]any{"voice": "tone"})
+		assert.Equal(t, "tone", start.Speech.Voice)
+		h.send(map[string]any{"type": "response.cancel", "response_id": rid})
+		session := map[string]any{"type": "realtime", "audio": map[string]any{"output": map[string]any{"voice": "alloy"}}}
+		if beta {
+			session = map[string]any{"voice": "alloy"}
+		}
+		h.send(map[string]any{"type": "session.update", "session": session})
+		_, start = h.startResponse(nil)
+		assert.Equal(t, "alloy", start.Speech.Voice)
+	}
+}
+
+// A transcription language the recognizer lacks is refused with
+// unsupported_language, naming the member in the connection's dialect,
+// and the update changes nothing; "en", regional variants and no language
+// are accepted.
+func TestSessionLanguage(t *testing.T) {
+	ga := func(lang string) map[string]any {
+		return map[string]any{"type": "session.update", "event_id": "ev_1", "session": map[string]any{"type": "transcription",
+			"audio": map[string]any{"input": map[string]any{"transcription": map[string]any{"model": "whisper-1", "language": lang},
+				"turn_detection": nil}}}}
+	}
+	beta := func(lang string) map[string]any {
+		return map[string]any{"type": "transcription_session.update", "event_id": "ev_1", "session": map[string]any{
+			"input_audio_transcription": map[string]any{"model": "whisper-1", "language": lang}, "turn_detection": nil}}
+	}
+	conv := func(lang string) map[string]any {
+		return map[string]any{"type": "session.update", "event_id": "ev_1", "session": map[string]any{
+			"input_audio_transcription": map[string]any{"model": "whisper-1", "language": lang}}}
+	}
+	for _, c := range []struct {
+		name   string
+		opts   realtime.Options
+		update func(string) map[string]any
+		param  string
+	}{
+		{"ga", realtime.Options{Intent: "transcription", Languages: []string{"en"}}, ga, "session.audio.input.transcription.language"},
+		{"beta", realtime.Options{Intent: "transcription", Beta: true, Languages: []string{"en"}}, beta, "session.input_audio_transcription.language"},
+		{"beta conversation", realtime.Options{Model: "m", Beta: true, Languages: []string{"en"}}, conv, "session.input_audio_transcription.language"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, c.opts)
+			for _, lang := range []string{"fr", "de-DE", "english"} {
+				out := h.send(c.update(lang))
+				code, param, eventID := errorCode(t, out)
+				assert.Equal(t, pipeline.CodeUnsupportedLanguage, code, lang)
+				assert.Equal(t, c.param, param, lang)
+				assert.Equal(t, "ev_1", eventID)
+				assert.Contains(t, errorMessage(out), "'en'", lang)
+				assert.Empty(t, actionsOf[realtime.Configure](out), "a refused update changes nothing")
+			}
+			for _, lang := range []string{"en", "en-US", "EN_gb", ""} {
+				out := h.send(c.update(lang))
+				assert.Zero(t, countType(out.Events, "error"), "%q: %v", lang, types(out.Events))
+			}
+			// The recognizer's options follow the accepted update.
+			cfg := actionsOf[realtime.Configure](h.send(c.update("en-GB")))
+			require.Len(t, cfg, 1)
+			assert.Equal(t, "en-GB", cfg[0].Options.Language)
+		})
+	}
+	// Without a list, any language passes to the recognizer.
+	h := newHarness(t, realtime.Options{Intent: "transcription"})
+	cfg := actionsOf[realtime.Configure](h.send(ga("fr")))
+	require.Len(t, cfg, 1)
+	assert.Equal(t, "fr", cfg[0].Options.Language)
+}
+
+// errorMessage is the message of the one error event of out.
+func errorMessage(out realtime.Output) string {
+	if len(out.Events) != 1 {
+		return ""
+	}
+	if e, ok := out.Events[0].(*realtime.ErrorEvent); ok {
+		return e.Error.Message
+	}
+	return ""
+}

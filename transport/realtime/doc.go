@@ -66,6 +66,15 @@
 //     tasks cannot start (no model loaded, an overloaded scheduler) or
 //     fail sends an error event with the code, then response.done with
 //     status "failed"; the connection goes on.
+//   - Languages and voices the engines lack are refused, not ignored: a
+//     transcription language outside Options.Languages (English only for
+//     pocketsphinx; "en-US" style variants pass) fails session.update
+//     with an error event, code unsupported_language and the member as
+//     param, and changes nothing. A cloned voice (a voice object, or a
+//     name such as "voice_…", "ref:…" or a path to audio) fails with
+//     voice_cloning_unavailable, and so does an audio response of a
+//     session that names no voice while TTS_REF_AUDIO is configured
+//     (Options.RefAudio), as POST /v1/audio/speech does.
 //   - Usage in response.done counts the LLM's tokens (all text tokens);
 //     the schemas have no field for seconds of synthesized audio.
 //   - Bounds: 15 MiB per message (larger closes the connection with status

@@ -69,6 +69,18 @@ type Options struct {
 	// MaxItems bounds a conversation's items; adding one more deletes the
 	// oldest (conversation.item.deleted). Zero means 512.
 	MaxItems int
+	// Languages are the ISO-639-1 codes the recognizer understands (see
+	// pipeline.CheckLanguage); an update naming another transcription
+	// language fails with unsupported_language and changes nothing.
+	// Empty accepts any language.
+	Languages []string
+	// RefAudio is set when the server is configured with reference audio
+	// for a cloned voice (TTS_REF_AUDIO) but no engine can clone voices:
+	// as on POST /v1/audio/speech, a conversation that names no voice asks
+	// for the cloned one, so its audio responses fail with
+	// voice_cloning_unavailable until session.update or response.create
+	// names a built-in voice.
+	RefAudio bool
 }
 
 func (o Options) withDefaults() Options {
@@ -316,6 +328,11 @@ func (m *Machine) sessionUpdate(out *Output, ev ClientEvent) {
 		fail(CodeSessionTypeChange, "session.type", "This conversation session already holds a conversation and cannot become a transcription session.")
 		return
 	}
+	if perr := m.checkLanguage(u); perr != nil {
+		perr.EventID = ev.EventID
+		m.protocolError(out, perr)
+		return
+	}
 	if u.Type == SessionRealtime {
 		if perr := m.checkRealtime(u.Realtime); perr != nil {
 			perr.EventID = ev.EventID
@@ -333,6 +350,24 @@ func (m *Machine) sessionUpdate(out *Output, ev ClientEvent) {
 		typ = EventTranscriptionSessionUpdated
 	}
 	m.emit(out, &SessionEvent{Header: Header{Type: typ}, Session: m.sessionObject(typ)})
+}
+
+// checkLanguage refuses a transcription language the recognizer lacks,
+// before anything of the update is applied.
+func (m *Machine) checkLanguage(u *SessionUpdate) *ProtocolError {
+	if u.Transcription == nil {
+		return nil
+	}
+	param := "session.audio.input.transcription.language"
+	if u.Beta {
+		param = "session.input_audio_transcription.language"
+	}
+	err := pipeline.CheckLanguage(m.opts.Languages, param, u.Transcription.Language)
+	if err == nil {
+		return nil
+	}
+	pe := pipeline.AsError(err)
+	return &ProtocolError{Code: pe.Code, Param: pe.Param, Message: pe.Message}
 }
 
 // apply changes the configuration. A change of input format or turn

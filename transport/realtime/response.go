@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ominix/ominix-api/pipeline"
+	"github.com/ominix/ominix-api/transport/audioapi"
 	"github.com/ominix/ominix-api/transport/openai"
 )
 
@@ -176,11 +177,19 @@ func (m *Machine) createResponse(out *Output, p *ResponseParams, eventID string)
 	m.maybeStart(out)
 }
 
+// checkVoice validates response.voice; with none given, a response that
+// would speak in the session's default voice while Options.RefAudio asks
+// for a cloned one fails as POST /v1/audio/speech does without a voice.
 func (m *Machine) checkVoice(p *ResponseParams) *ProtocolError {
-	if p == nil || p.Voice == nil {
+	if p != nil && p.Voice != nil {
+		return m.validVoice("response.voice", *p.Voice)
+	}
+	if !m.opts.RefAudio || m.cc.voiceSet || !m.responseConfig(p).audio {
 		return nil
 	}
-	return m.validVoice("response.voice", *p.Voice)
+	return protoErr(audioapi.CodeVoiceCloning, m.voiceParam(),
+		"This server is configured with reference audio for a cloned voice (TTS_REF_AUDIO), and no voice-cloning TTS engine is loaded, so a session that names no voice cannot be answered with audio. Name a built-in voice%s in session.update or response.create, or ask for text only.",
+		m.voiceList())
 }
 
 // resolveInput builds the items of response.input; references name items

@@ -9,10 +9,14 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/ominix/ominix-api/mlxrt/speech/flite"
+	"github.com/ominix/ominix-api/mlxrt/speech/speechtest"
 	"github.com/ominix/ominix-api/pipeline"
 )
 
 func TestUnavailableWithoutTag(t *testing.T) {
+	if speechtest.Required() {
+		t.Fatalf("%s=1 but this test binary was built without the flite engine (build tags: cgo && flite; see .ci/tags.sh)", speechtest.RequireEnv)
+	}
 	_, err := flite.New(nil)
 	assert.ErrorIs(t, err, pipeline.ErrUnavailable)
 	assert.ErrorContains(t, err, "apt-get install flite1-dev")

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ominix/ominix-api/mlxrt/speech/pocketsphinx"
+	"github.com/ominix/ominix-api/mlxrt/speech/speechtest"
 	"github.com/ominix/ominix-api/pipeline"
 )
 
@@ -68,7 +69,7 @@ func TestResolveDirRejects(t *testing.T) {
 
 func TestResolveDebianModel(t *testing.T) {
 	if _, err := os.Stat(pocketsphinx.DefaultModelDir); err != nil {
-		t.Skip("pocketsphinx-en-us is not installed")
+		speechtest.Missing(t, "pocketsphinx-en-us is not installed")
 	}
 	p, err := pocketsphinx.ResolveDir(pocketsphinx.DefaultModelDir)
 	require.NoError(t, err)

@@ -156,7 +156,10 @@ func (d *decoder) free() {
 	C.free(unsafe.Pointer(d.cmn0))
 }
 
-var _ pipeline.Transcriber = (*recognizer)(nil)
+var (
+	_ pipeline.Transcriber    = (*recognizer)(nil)
+	_ pipeline.LanguageLister = (*recognizer)(nil)
+)
 
 // New loads the model at paths and creates opts.Decoders decoders. It reads
 // files for a while (about 0.6 s per decoder) and should run off the pinned
@@ -238,6 +241,11 @@ func lastError() string {
 
 func (r *recognizer) Info() pipeline.ModelInfo { return r.info }
 
+// Languages is ["en"]: Debian's model is US English, and the scheduler
+// refuses recognition in any other language rather than answer French
+// speech with English words.
+func (r *recognizer) Languages() []string { return []string{"en"} }
+
 // InputRate is 16000: streams take 16 kHz mono audio.
 func (r *recognizer) InputRate() int { return InputRate }
 
@@ -246,7 +254,8 @@ func (r *recognizer) InputRate() int { return InputRate }
 // (code "asr_streams_exhausted", RetryAfter one second); after Close of the
 // recognizer it fails with KindUnavailable. Options are accepted as
 // documented on pipeline.TranscribeOptions: the engine knows only US
-// English and ignores Language, Prompt and Temperature; Words adds word
+// English (Languages; the scheduler refuses other languages before a
+// stream starts) and ignores Prompt and Temperature; Words adds word
 // timings to transcripts.
 func (r *recognizer) NewStream(opts pipeline.TranscribeOptions) (pipeline.TranscribeStream, error) {
 	r.mu.Lock()

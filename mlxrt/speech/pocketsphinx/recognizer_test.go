@@ -101,7 +101,7 @@ func readAt16k(t testing.TB, path string) []float32 {
 func TestDebianRecordings(t *testing.T) {
 	files, _ := filepath.Glob("/usr/share/sounds/alsa/*.wav")
 	if len(files) == 0 {
-		t.Skip("alsa-utils sounds are not installed")
+		speechtest.Missing(t, "alsa-utils sounds are not installed")
 	}
 	th, asr := shared(t)
 	for _, f := range files {
@@ -268,7 +268,7 @@ func TestLoadReportsLibraryErrors(t *testing.T) {
 func TestLoadWhileDecoding(t *testing.T) {
 	const wav = "/usr/share/sounds/alsa/Front_Right.wav"
 	if _, err := os.Stat(wav); err != nil {
-		t.Skip("alsa-utils sounds are not installed")
+		speechtest.Missing(t, "alsa-utils sounds are not installed")
 	}
 	th, asr := shared(t)
 	x := readAt16k(t, wav)

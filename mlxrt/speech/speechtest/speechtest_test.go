@@ -74,7 +74,7 @@ func patch(b []byte, off int, v uint16) []byte {
 func TestReadWAVDebianRecording(t *testing.T) {
 	b, err := os.ReadFile("/usr/share/sounds/alsa/Front_Center.wav")
 	if err != nil {
-		t.Skip("alsa-utils sounds not installed")
+		speechtest.Missing(t, "alsa-utils sounds are not installed")
 	}
 	a, err := speechtest.ReadWAV(b)
 	require.NoError(t, err)
