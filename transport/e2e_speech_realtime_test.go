@@ -108,9 +108,9 @@ type realTurn struct {
 
 // realTurns gathers the events of each turn, in the order the turns
 // started. Unlike checkTurns it does not require the deltas to spell the
-// final transcript: a real recognizer may revise a word after two of its
-// hypotheses agreed on it, and the completed event is then the
-// authoritative text (see audioapi.Deltas).
+// final transcript: a real recognizer may revise a word after it was
+// sent, and the completed event is then the authoritative text (see
+// audioapi.Deltas).
 func realTurns(t *testing.T, c *rt.Conn, itemEvent string) []*realTurn {
 	t.Helper()
 	turns := map[string]*realTurn{}

@@ -18,36 +18,6 @@ import (
 	rt "github.com/ominix/ominix-api/transport/realtime/realtimetest"
 )
 
-func TestDeltasStableRule(t *testing.T) {
-	var d audioapi.Deltas
-	var out []string
-	for _, h := range []string{"the", "the cat", "the cat sat", "the cap sat on", "the cap sat on the", "the cap sat on the mat"} {
-		out = append(out, d.Hypothesis(h))
-	}
-	// "cat" was sent before the recognizer revised it to "cap": it cannot
-	// be taken back; later words carry on from the same position, and the
-	// final event carries the truth.
-	assert.Equal(t, []string{"", "the", " cat", "", " sat on", " the"}, out)
-	assert.Equal(t, "the cat sat on the", d.Sent())
-	assert.Equal(t, " mat", d.Final("the cap sat on the mat"))
-	assert.False(t, d.Consistent("the cap sat on the mat"))
-
-	var e audioapi.Deltas
-	got := e.Hypothesis("hello") + e.Hypothesis("hello wor") + e.Hypothesis("hello world")
-	assert.Equal(t, "hello", got, "an unfinished word is not sent until it holds still")
-	got += e.Hypothesis("hello world again")
-	assert.Equal(t, "hello world", got)
-	got += e.Hypothesis("hello world again now")
-	got += e.Final("  hello   world again now  ")
-	assert.Equal(t, "hello world again now", got)
-	assert.True(t, e.Consistent("hello world again now"))
-
-	f := audioapi.Deltas{Space: true}
-	assert.Equal(t, "", f.Hypothesis("next"))
-	assert.Equal(t, " next", f.Hypothesis("next one"))
-	assert.Equal(t, " one", f.Final("next one"))
-}
-
 func FuzzDeltas(f *testing.F) {
 	f.Add("a b c", "a x c d", "a x c d e")
 	f.Add("", "hello", "hello world")

@@ -2,23 +2,44 @@ package audioapi
 
 import "strings"
 
+// The stability rule of Deltas, chosen by measuring pocketsphinx on real
+// speech (see deltas_stability_test.go): requiring a word to survive three
+// hypotheses filters the recognizer's flip-flops, and holding back the
+// last words keeps the tail it is still reinterpreting ("to" becoming
+// "today", "p. pale" becoming "people") out of the deltas.
+const (
+	// stableHypotheses is how many consecutive hypotheses must agree on a
+	// word, and on every word before it, before it is sent.
+	stableHypotheses = 3
+	// heldBack is how many words at the end of a hypothesis are never sent
+	// from a partial hypothesis, however long they have held.
+	heldBack = 3
+)
+
 // Deltas turns the whole hypotheses a streaming recognizer reports for one
 // utterance, which may revise earlier words, into the append-only text
 // deltas of OpenAI's streaming events (transcript.text.delta,
 // conversation.item.input_audio_transcription.delta).
 //
-// The rule: a word is stable once two consecutive hypotheses agree on it
-// and on every word before it (the common word prefix of the last two
-// hypotheses); Hypothesis returns the stable words beyond the number of
-// words already sent, and Final the final transcript's words beyond it.
-// Words are compared whole (so "to" growing into "today" is a change, not
-// an extension) and joined by single spaces. While the recognizer does not
-// revise a word after it was sent, the concatenated deltas are a prefix of
-// the current hypothesis and, after Final, equal the final transcript
-// (whitespace normalized). When it does revise one, the text already sent
-// cannot be taken back: later deltas carry on from the same word position
-// (so live captions keep flowing), and the final event, which always
-// carries the whole transcript, is the authoritative text.
+// The rule: a word is stable once three consecutive hypotheses agree on it
+// and on every word before it, and it is not among the last three words of
+// the current hypothesis. Hypothesis returns the stable words beyond the
+// number of words already sent, and Final the final transcript's words
+// beyond it. Words are compared whole (so "to" growing into "today" is a
+// change, not an extension) and joined by single spaces. Hypotheses are
+// expected only when they change, as the pipeline reports them; a repeated
+// hypothesis counts as another agreeing one.
+//
+// While the words sent are never revised, the concatenated deltas are a
+// prefix of the current hypothesis and, after Final, equal the final
+// transcript (whitespace normalized). Text already sent cannot be taken
+// back, so when a later hypothesis or the final transcript does revise a
+// sent word, later deltas carry on from the same word position (live
+// captions keep flowing) and the final event, which always carries the
+// whole transcript, is the authoritative text. The rule makes that rare
+// for revisions made while the audio streams, but a recognizer that
+// rescores the whole utterance when it ends (pocketsphinx's second pass)
+// can still change words that every partial hypothesis agreed on.
 //
 // The zero value is ready for one utterance. Set Space to prefix the first
 // delta with a space (the utterance continues earlier text). A Deltas is
@@ -29,21 +50,35 @@ type Deltas struct {
 
 	sent []string // words sent so far
 	last []string // the previous hypothesis
+	// held[i] is how many consecutive hypotheses, up to last, began with
+	// last[:i+1], so it does not increase with i.
+	held []int
 }
 
 // Hypothesis records the recognizer's current hypothesis h and returns the
 // text to append, or "" when nothing new is stable.
 func (d *Deltas) Hypothesis(h string) string {
 	words := strings.Fields(h)
-	stable := words[:commonPrefix(d.last, words)]
+	c := commonPrefix(d.last, words)
+	d.held = d.held[:c]
+	for i := range d.held {
+		d.held[i]++
+	}
+	for range words[c:] {
+		d.held = append(d.held, 1)
+	}
 	d.last = words
-	return d.extend(stable)
+	n := 0
+	for n < len(words)-heldBack && d.held[n] >= stableHypotheses {
+		n++
+	}
+	return d.extend(words[:n])
 }
 
 // Final returns the text to append for the final transcript t: its words
 // beyond those already sent.
 func (d *Deltas) Final(t string) string {
-	d.last = nil
+	d.last, d.held = nil, d.held[:0]
 	return d.extend(strings.Fields(t))
 }
 

@@ -31,9 +31,9 @@
 //     finally completed end it. With turn_detection null, appended audio is
 //     recognized as it arrives under the open item, and commit ends it
 //     (input_audio_buffer_commit_empty below 100 ms).
-//   - Deltas are append-only (see audioapi.Deltas): a word is sent once two
-//     consecutive hypotheses agree on it; the completed event always
-//     carries the whole final transcript.
+//   - Deltas are append-only (see audioapi.Deltas): a word is sent once
+//     three consecutive hypotheses agree on it and three words follow it;
+//     the completed event always carries the whole final transcript.
 //   - Conversations: a committed turn joins the conversation as a user
 //     audio item and, under server_vad with create_response (the default),
 //     gets a response at once (response.created); the LLM starts when

@@ -208,10 +208,13 @@ func TestManualCommitGA(t *testing.T) {
 	assert.Equal(t, 24000*200/1000, n[order[0]])
 	assert.Equal(t, realtime.Commit{ItemID: committed.ItemID}, h.actions[len(h.actions)-1])
 
-	// Partials: a word is sent once two hypotheses agree on it.
+	// Partials: a word is sent once three hypotheses agree on it and three
+	// words follow it (see audioapi.Deltas).
 	item := committed.ItemID
-	assert.Empty(t, h.engine(pipeline.TranscriptDelta{ItemID: item, Text: "hello"}).Events)
-	out = h.engine(pipeline.TranscriptDelta{ItemID: item, Text: "hello world"})
+	for _, hyp := range []string{"hello", "hello world", "hello world again"} {
+		assert.Empty(t, h.engine(pipeline.TranscriptDelta{ItemID: item, Text: hyp}).Events)
+	}
+	out = h.engine(pipeline.TranscriptDelta{ItemID: item, Text: "hello world again now"})
 	require.Len(t, out.Events, 1)
 	assert.Equal(t, "hello", out.Events[0].(*realtime.TranscriptionDeltaEvent).Delta)
 	out = h.engine(pipeline.TranscriptDone{ItemID: item, Transcript: pipeline.Transcript{Text: "hello world again"},
