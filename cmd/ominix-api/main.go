@@ -133,11 +133,16 @@ func serve(ctx context.Context, cfg Config, eng *engines, log *slog.Logger) erro
 		}
 	}()
 	loadCtx, stopLoads := context.WithCancel(ctx)
-	defer stopLoads()
+	loadsDone := make(chan struct{})
 	go func() {
+		defer close(loadsDone)
 		loadInitial(loadCtx, slots, eng.initial, log)
 		ready.Store(true)
 	}()
+	// A start-up load still running at shutdown is cancelled and waited
+	// for (a native loader may finish its current file first) before the
+	// slots and the thread it would install into go away.
+	defer func() { stopLoads(); <-loadsDone }()
 
 	select {
 	case err := <-serveErr:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ominix/ominix-api/mlxrt/hub/hubtest"
 	"github.com/ominix/ominix-api/pipeline"
 	"github.com/ominix/ominix-api/pipeline/pipelinetest"
 )
@@ -88,6 +90,7 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	askGolden(t, base, model)
 
 	// A long stream is running when the shutdown starts.
 	body := `{"model":"m","stream":true,"max_tokens":200,"messages":[{"role":"user","content":"go on"}]}`
@@ -247,4 +250,101 @@ func TestServeShutdownDeadlineEndsStreams(t *testing.T) {
 		t.Fatal("serve did not return after shutdown")
 	}
 	assert.Contains(t, logs.String(), "msg=stopped")
+}
+
+// askGolden asks the server at base the golden conversation of the model
+// directory dir, greedy, and checks the answer is transformers' greedy
+// generation.
+func askGolden(t *testing.T, base, dir string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "chat_golden.json"))
+	require.NoError(t, err)
+	var g chatGolden
+	require.NoError(t, json.Unmarshal(raw, &g))
+	code, body := postJSON(t, base+"/v1/chat/completions", map[string]any{
+		"model": "any", "messages": g.Messages, "max_tokens": len(g.GeneratedIDs),
+		"temperature": 0, "repetition_penalty": 1,
+	})
+	require.Equal(t, http.StatusOK, code, string(body))
+	var resp struct {
+		Choices []struct {
+			Message      struct{ Content string }
+			FinishReason string `json:"finish_reason"`
+		}
+		Usage struct {
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+		}
+	}
+	require.NoError(t, json.Unmarshal(body, &resp))
+	require.Len(t, resp.Choices, 1)
+	assert.Equal(t, len(g.PromptIDs), resp.Usage.PromptTokens, "prompt tokens as transformers' chat template")
+	assert.Equal(t, expected(g, resp.Usage.CompletionTokens, resp.Choices[0].FinishReason), resp.Choices[0].Message.Content)
+}
+
+// TestRunServesAHubModel: LLM_MODEL=org/name makes the real main loop
+// download the model from the hub (a local fake serving the golden qwen3
+// the way huggingface.co does, found through HF_ENDPOINT) into HF_HOME's
+// cache, serve it, and answer as transformers does; a second start reuses
+// the cache offline.
+func TestRunServesAHubModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole server")
+	}
+	dir := filepath.Join(repoRoot(t), "mlxrt", "testdata", "models", "qwen3-f32")
+	fake, err := hubtest.NewFromDir("tiny-org/qwen3-golden", dir)
+	require.NoError(t, err)
+	defer fake.Close()
+	home := t.TempDir()
+	start := func(env map[string]string) (string, func()) {
+		logs := &lineWriter{addrC: make(chan string, 1)}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, logs) }()
+		var base string
+		select {
+		case addr := <-logs.addrC:
+			base = "http://" + addr
+		case err := <-done:
+			t.Fatalf("run returned early: %v\n%s", err, logs)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no listen line\n%s", logs)
+		}
+		require.Eventually(t, func() bool {
+			code, body := getBody(base + "/v1/models/status")
+			return code == http.StatusOK && strings.Contains(body, `"llm":"tiny-org/qwen3-golden"`)
+		}, 60*time.Second, 50*time.Millisecond, "the hub model loads\n%s", logs)
+		return base, func() {
+			cancel()
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-time.After(30 * time.Second):
+				t.Fatal("run did not return")
+			}
+		}
+	}
+	env := map[string]string{"PORT": "0", "LLM_MODEL": "tiny-org/qwen3-golden", "HF_ENDPOINT": fake.URL, "HF_HOME": home}
+	base, stop := start(env)
+	askGolden(t, base, dir)
+	stop()
+	matches, err := filepath.Glob(filepath.Join(home, "hub", "models--tiny-org--qwen3-golden", "snapshots", "*", "config.json"))
+	require.NoError(t, err)
+	assert.Len(t, matches, 1, "the standard cache layout")
+
+	fake.Close()
+	env["HF_HUB_OFFLINE"] = "1"
+	base, stop = start(env)
+	askGolden(t, base, dir)
+	stop()
+}
+
+func getBody(url string) (int, string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
