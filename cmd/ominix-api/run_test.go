@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -52,6 +53,41 @@ func (w *lineWriter) String() string {
 	return w.buf.String()
 }
 
+// running is the real main loop started by startRun.
+type running struct {
+	addr string // host:port it listens on
+	logs *lineWriter
+	stop func() error // cancels run's context and waits for it to return
+}
+
+// startRun runs the real main loop with env as its whole environment and
+// waits for its listen line.
+func startRun(t *testing.T, env map[string]string) *running {
+	t.Helper()
+	logs := &lineWriter{addrC: make(chan string, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, logs) }()
+	r := &running{logs: logs, stop: func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return errors.New("run did not return after shutdown")
+		}
+	}}
+	select {
+	case r.addr = <-logs.addrC:
+	case err := <-done:
+		t.Fatalf("run returned early: %v\n%s", err, logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no listen line\n%s", logs)
+	}
+	return r
+}
+
 // TestRunServesAndShutsDownGracefully runs the real main loop with the tiny
 // golden model: it serves, becomes ready, streams, and on cancellation lets
 // the running stream end (finished or with a final error event) before run
@@ -63,20 +99,8 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	model := filepath.Join(repoRoot(t), "mlxrt", "testdata", "models", "qwen3-f32")
 	env := map[string]string{"PORT": "0", "LLM_MODEL": model, "HF_HUB_OFFLINE": "1",
 		"OMINIX_SHUTDOWN_GRACE": "3s"}
-	logs := &lineWriter{addrC: make(chan string, 1)}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, logs) }()
-	var base string
-	select {
-	case addr := <-logs.addrC:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("run returned early: %v\n%s", err, logs)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no listen line\n%s", logs)
-	}
+	r := startRun(t, env)
+	base := "http://" + r.addr
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {
@@ -101,18 +125,14 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	rd := bufio.NewReader(stream.Body)
 	_, err = rd.ReadString('\n')
 	require.NoError(t, err)
-	cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.stop() }()
 
 	rest, _ := io.ReadAll(rd)
 	text := string(rest)
 	assert.True(t, strings.HasSuffix(strings.TrimSpace(text), "data: [DONE]"), "the stream ends properly: %q", tail(text))
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not return after shutdown")
-	}
-	assert.Contains(t, logs.String(), "msg=stopped")
+	require.NoError(t, <-stopped)
+	assert.Contains(t, r.logs.String(), "msg=stopped")
 	_, err = http.Get(base + "/health")
 	assert.Error(t, err, "the listener is closed")
 }
@@ -133,21 +153,9 @@ func TestRunServesTLS(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cert, key := writeSelfSigned(t, dir)
-	env := map[string]string{"PORT": "0", "LLM_MODEL": "none", "OMINIX_TLS_CERT": cert, "OMINIX_TLS_KEY": key}
-	logs := &lineWriter{addrC: make(chan string, 1)}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, logs) }()
-	var addr string
-	select {
-	case addr = <-logs.addrC:
-	case err := <-done:
-		t.Fatalf("run returned early: %v\n%s", err, logs)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no listen line\n%s", logs)
-	}
-	assert.Contains(t, logs.String(), "url=https://")
+	r := startRun(t, map[string]string{"PORT": "0", "LLM_MODEL": "none", "OMINIX_TLS_CERT": cert, "OMINIX_TLS_KEY": key})
+	addr := r.addr
+	assert.Contains(t, r.logs.String(), "url=https://")
 
 	pemBytes, err := os.ReadFile(cert)
 	require.NoError(t, err)
@@ -173,13 +181,7 @@ func TestRunServesTLS(t *testing.T) {
 	if err == nil {
 		t.Log("plain HTTP to the TLS port got an answer (Go's server answers 400 to it)")
 	}
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not return after shutdown")
-	}
+	require.NoError(t, r.stop())
 }
 
 // TestServeShutdownDeadlineEndsStreams: a stream still running when the
@@ -296,38 +298,19 @@ func TestRunServesAHubModel(t *testing.T) {
 	require.NoError(t, err)
 	defer fake.Close()
 	home := t.TempDir()
-	start := func(env map[string]string) (string, func()) {
-		logs := &lineWriter{addrC: make(chan string, 1)}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, logs) }()
-		var base string
-		select {
-		case addr := <-logs.addrC:
-			base = "http://" + addr
-		case err := <-done:
-			t.Fatalf("run returned early: %v\n%s", err, logs)
-		case <-time.After(30 * time.Second):
-			t.Fatalf("no listen line\n%s", logs)
-		}
+	start := func(env map[string]string) (string, func() error) {
+		r := startRun(t, env)
+		base := "http://" + r.addr
 		require.Eventually(t, func() bool {
 			code, body := getBody(base + "/v1/models/status")
 			return code == http.StatusOK && strings.Contains(body, `"llm":"tiny-org/qwen3-golden"`)
-		}, 60*time.Second, 50*time.Millisecond, "the hub model loads\n%s", logs)
-		return base, func() {
-			cancel()
-			select {
-			case err := <-done:
-				require.NoError(t, err)
-			case <-time.After(30 * time.Second):
-				t.Fatal("run did not return")
-			}
-		}
+		}, 60*time.Second, 50*time.Millisecond, "the hub model loads\n%s", r.logs)
+		return base, r.stop
 	}
 	env := map[string]string{"PORT": "0", "LLM_MODEL": "tiny-org/qwen3-golden", "HF_ENDPOINT": fake.URL, "HF_HOME": home}
 	base, stop := start(env)
 	askGolden(t, base, dir)
-	stop()
+	require.NoError(t, stop())
 	matches, err := filepath.Glob(filepath.Join(home, "hub", "models--tiny-org--qwen3-golden", "snapshots", "*", "config.json"))
 	require.NoError(t, err)
 	assert.Len(t, matches, 1, "the standard cache layout")
@@ -336,7 +319,7 @@ func TestRunServesAHubModel(t *testing.T) {
 	env["HF_HUB_OFFLINE"] = "1"
 	base, stop = start(env)
 	askGolden(t, base, dir)
-	stop()
+	require.NoError(t, stop())
 }
 
 func getBody(url string) (int, string) {
