@@ -19,25 +19,25 @@ import { OpenAIRealtimeWS } from "openai/realtime/ws";
 const [baseURL, text, audioFile] = process.argv.slice(2);
 const client = new OpenAI({ baseURL, apiKey: "sk-node-test", maxRetries: 0 });
 
-function run(rt, beta) {
+// converse runs one connection: configure(rt) answers session.created,
+// begin(rt) answers session.updated with the user's turn; the answer's
+// audio and transcript deltas are collected until response.done.
+function converse(rt, configure, begin) {
   return new Promise((resolve, reject) => {
-    const out = { types: [], audioBytes: 0, transcript: "", errors: [], firstAudioBeforeDone: false };
+    const out = { types: [], audioBytes: 0, transcript: "", heard: "", errors: [] };
     const timer = setTimeout(() => reject(new Error("timed out; saw " + out.types.join(","))), 60000);
     rt.on("error", (err) => { out.errors.push(String(err.message ?? err)); });
     rt.on("event", (ev) => {
       out.types.push(ev.type);
       switch (ev.type) {
         case "session.created":
-          rt.send(beta
-            ? { type: "session.update", session: { modalities: ["text", "audio"], voice: "alloy", instructions: "Be brief.",
-                output_audio_format: "pcm16", turn_detection: null } }
-            : { type: "session.update", session: { type: "realtime", output_modalities: ["audio"], instructions: "Be brief.",
-                audio: { output: { format: { type: "audio/pcm", rate: 24000 }, voice: "alloy" }, input: { turn_detection: null } } } });
+          configure(rt);
           break;
         case "session.updated":
-          rt.send({ type: "conversation.item.create", item: { type: "message", role: "user",
-            content: [{ type: "input_text", text }] } });
-          rt.send({ type: "response.create" });
+          begin(rt);
+          break;
+        case "conversation.item.input_audio_transcription.completed":
+          out.heard = ev.transcript;
           break;
         case "response.output_audio.delta":
         case "response.audio.delta":
@@ -60,49 +60,36 @@ function run(rt, beta) {
   });
 }
 
+// run types the user's message (turn detection off) and asks for a response.
+function run(rt, beta) {
+  return converse(rt,
+    () => rt.send(beta
+      ? { type: "session.update", session: { modalities: ["text", "audio"], voice: "alloy", instructions: "Be brief.",
+          output_audio_format: "pcm16", turn_detection: null } }
+      : { type: "session.update", session: { type: "realtime", output_modalities: ["audio"], instructions: "Be brief.",
+          audio: { output: { format: { type: "audio/pcm", rate: 24000 }, voice: "alloy" }, input: { turn_detection: null } } } }),
+    () => {
+      rt.send({ type: "conversation.item.create", item: { type: "message", role: "user",
+        content: [{ type: "input_text", text }] } });
+      rt.send({ type: "response.create" });
+    });
+}
+
 // runVoice holds one spoken turn: the audio goes in as 20 ms frames with
 // server_vad on, and the run ends with the automatic response's
 // response.done.
 function runVoice(rt, pcm) {
   const frame = 24000 * 2 * 20 / 1000;
-  return new Promise((resolve, reject) => {
-    const out = { types: [], audioBytes: 0, transcript: "", heard: "", errors: [] };
-    const timer = setTimeout(() => reject(new Error("timed out; saw " + out.types.join(","))), 60000);
-    rt.on("error", (err) => { out.errors.push(String(err.message ?? err)); });
-    rt.on("event", (ev) => {
-      out.types.push(ev.type);
-      switch (ev.type) {
-        case "session.created":
-          rt.send({ type: "session.update", session: { type: "realtime", output_modalities: ["audio"],
-            audio: { output: { format: { type: "audio/pcm", rate: 24000 }, voice: "alloy" },
-              input: { format: { type: "audio/pcm", rate: 24000 }, transcription: { model: "gpt-4o-transcribe" },
-                turn_detection: { type: "server_vad", silence_duration_ms: 500, create_response: true } } } } });
-          break;
-        case "session.updated":
-          for (let i = 0; i < pcm.length; i += frame) {
-            rt.send({ type: "input_audio_buffer.append", audio: pcm.subarray(i, i + frame).toString("base64") });
-          }
-          break;
-        case "conversation.item.input_audio_transcription.completed":
-          out.heard = ev.transcript;
-          break;
-        case "response.output_audio.delta":
-          out.audioBytes += Buffer.from(ev.delta, "base64").length;
-          break;
-        case "response.output_audio_transcript.delta":
-          out.transcript += ev.delta;
-          break;
-        case "response.done":
-          out.status = ev.response.status;
-          out.usage = ev.response.usage;
-          out.final = ev.response.output?.[0]?.content?.[0]?.transcript;
-          clearTimeout(timer);
-          rt.close();
-          resolve(out);
-          break;
+  return converse(rt,
+    () => rt.send({ type: "session.update", session: { type: "realtime", output_modalities: ["audio"],
+      audio: { output: { format: { type: "audio/pcm", rate: 24000 }, voice: "alloy" },
+        input: { format: { type: "audio/pcm", rate: 24000 }, transcription: { model: "gpt-4o-transcribe" },
+          turn_detection: { type: "server_vad", silence_duration_ms: 500, create_response: true } } } } }),
+    () => {
+      for (let i = 0; i < pcm.length; i += frame) {
+        rt.send({ type: "input_audio_buffer.append", audio: pcm.subarray(i, i + frame).toString("base64") });
       }
     });
-  });
 }
 
 const result = {};
