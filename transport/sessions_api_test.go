@@ -334,7 +334,7 @@ func TestSessionEventsSlowReader(t *testing.T) {
 	}}
 	logs := &syncBuffer{}
 	e := newEnv(t, envOptions{llm: llm, noStart: true,
-		opts: &transport.Options{WriteTimeout: 200 * time.Millisecond},
+		opts: &transport.Options{WriteTimeout: time.Second},
 		sess: &sessions.Options{ReplayBytes: 64 << 20, ReplayEvents: 1000, MaxPendingBytes: 64 << 20},
 		deps: func(d *transport.Deps) { d.Logger = slog.New(slog.NewTextHandler(logs, nil)) }})
 	e.http.Config.ConnState = func(c net.Conn, st http.ConnState) {
