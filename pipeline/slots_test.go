@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,4 +60,41 @@ func TestLoadAbandonedAndWaitingLoads(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "old", lease.Model().Info().ID, "the previous model keeps serving")
 	lease.Release()
+}
+
+// batchSpy records the largest batch its LLM was stepped with.
+type batchSpy struct {
+	*pipelinetest.LLM
+	largest atomic.Int64
+}
+
+func (b *batchSpy) Step(batch []pipeline.Sequence, out []pipeline.TokenOutput) error {
+	if n := int64(len(batch)); n > b.largest.Load() {
+		b.largest.Store(n)
+	}
+	return b.LLM.Step(batch, out)
+}
+
+// Chats beyond MaxBatch wait in the queue, in arrival order, and join the
+// batch as running sequences finish (continuous batching).
+func TestChatsBeyondMaxBatchQueue(t *testing.T) {
+	llm := &batchSpy{LLM: &pipelinetest.LLM{StepDelay: time.Millisecond}}
+	h := newHarness(t, map[string]pipeline.Model{"m": llm}, &pipeline.SchedulerOptions{MaxBatch: 2, MaxInFlight: 64})
+	h.load(t, pipeline.LLMSlot, "m")
+	long := "a b c d e f g h i j k l m n o p q r s t"
+	var recs []*pipelinetest.Recorder
+	for _, text := range []string{long, long, "short", "short"} {
+		rec := pipelinetest.NewRecorder()
+		_, err := h.sched.Chat(context.Background(), userMsg(text), rec)
+		require.NoError(t, err)
+		recs = append(recs, rec)
+	}
+	assert.Eventually(t, func() bool { return h.sched.QueueDepth() == 2 }, wait, time.Millisecond,
+		"two decode, two wait")
+	for _, r := range recs {
+		require.IsType(t, pipeline.Done{}, r.Wait(wait))
+	}
+	assert.EqualValues(t, 2, llm.largest.Load(), "never more than MaxBatch sequences in a step")
+	assert.Equal(t, "short", recs[2].Text())
+	assert.Equal(t, "short", recs[3].Text())
 }
