@@ -23,6 +23,7 @@ npm: ## install the openai npm package the SDK tests drive (local folder, not gl
 	npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error
 
 test: npm ## every test, with the race detector; then the CPU kernels' fallback paths. Browser screenshots land in out/test/_artifacts
+	./.ci/check-go.sh
 	mkdir -p out/test
 	$(GO) test -race -tags '$(TAGS)' -artifacts -outputdir '$(CURDIR)/out/test' ./... ./mlxrt/testdata
 	GODEBUG=cpu.avx512bf16=off,cpu.avx512vnni=off $(GO) test ./mlxrt/mx/... ./mlxrt/llm/
