@@ -168,8 +168,9 @@ type loadResult struct {
 // marked as loading until that goroutine ends: pipeline.Slots holds the
 // slot's load lock for as long as its loader runs, so a new load could
 // only queue behind it, and refusing with 429 keeps such loads from piling
-// up. A loader that finishes after being abandoned still has its model
-// installed by the slot (GET /v1/models/status shows it).
+// up. A model whose loader finishes after being abandoned is closed by
+// the slot, not installed (see pipeline.Slots.Load): the previous model
+// keeps serving.
 func (s *Server) load(ctx context.Context, ref pipeline.ModelRef) (pipeline.ModelInfo, error) {
 	if err := s.beginLoad(ref.Category); err != nil {
 		return pipeline.ModelInfo{}, err
